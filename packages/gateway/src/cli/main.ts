@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { ConfigError, loadConfig } from "../config/load.js";
+import { Credentials, type Principal } from "../core/credentials.js";
+import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
+import { startDemoReceiver } from "../runtime/demo-receiver.js";
+import { RedisNotInstalledError } from "../runtime/local-redis.js";
+import { runGateway } from "../runtime/start.js";
+
+const usage = `Usage: gigbridge <command> [options]
+
+Commands:
+  start        HTTP server and queue workers in one process (what \`npm start\` runs)
+  serve        HTTP server only
+  work         queue workers only
+  keys create  --platform <id> | --org <id>   print a new API key once (stored hashed in Redis)
+  ops          operator console commands (see \`gigbridge ops --help\`)
+
+Options for start/serve/work:
+  --config <file>   configuration JSON (default: $GIGBRIDGE_CONFIG)
+  --port <n>        HTTP port (default: $PORT or 8787)
+  --host <addr>     HTTP address (default: 127.0.0.1)
+  --dev             development mode: the documented dev master key when
+                    GIGBRIDGE_MASTER_KEY is unset, and a demo webhook receiver
+
+Environment: REDIS_URL (without it, start/serve/work run a local redis-server
+with data in .data/redis), GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "start":
+      return run(rest, { http: true, workers: true });
+    case "serve":
+      return run(rest, { http: true, workers: false });
+    case "work":
+      return run(rest, { http: false, workers: true });
+    case "keys":
+      return keys(rest);
+    case "ops": {
+      const { opsCommand } = await import("./ops.js");
+      return opsCommand(rest);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`gigbridge: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+async function run(args: string[], roles: { http: boolean; workers: boolean }): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      dev: { type: "boolean", default: false },
+    },
+  });
+  const configPath = values.config ?? process.env.GIGBRIDGE_CONFIG;
+  if (!configPath) {
+    console.error("gigbridge: give --config <file> or set GIGBRIDGE_CONFIG");
+    return 2;
+  }
+  const config = await loadConfig(configPath);
+  const masterKeyText = process.env.GIGBRIDGE_MASTER_KEY ?? (values.dev ? DEV_MASTER_KEY : undefined);
+  if (!masterKeyText) {
+    console.error("gigbridge: set GIGBRIDGE_MASTER_KEY (32+ random bytes, base64), or use --dev for the demo");
+    return 2;
+  }
+  const demo = values.dev && roles.workers ? await startDemoReceiver(8788, (line) => console.log(line)) : undefined;
+  const running = await runGateway({
+    config,
+    masterKey: parseMasterKey(masterKeyText),
+    ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+    ...roles,
+    port: Number(values.port ?? process.env.PORT ?? 8787),
+    host: values.host ?? "127.0.0.1",
+  });
+
+  const lines = [`GigBridge is running (Redis: ${redact(running.redisUrl)}${process.env.REDIS_URL ? "" : ", started locally"})`];
+  if (running.server) {
+    lines.push(
+      `  API:              ${running.server.url}/v1`,
+      `  API docs:         ${running.server.url}/docs  (OpenAPI: ${running.server.url}/openapi.json)`,
+      `  Operator console: ${running.server.url}/ops/queues`,
+      `  Health:           ${running.server.url}/healthz, ${running.server.url}/readyz`,
+    );
+  }
+  if (roles.workers) lines.push(`  Queue workers:    ${running.workers.map((w) => w.name).join(", ") || "none"}`);
+  if (demo) lines.push(`  Demo receiver:    ${demo.url}/webhooks (prints each delivery)`);
+  if (values.dev) lines.push("  Dev credentials:  examples/dev/credentials.json", "Press Ctrl-C to stop.");
+  console.log(lines.join("\n"));
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        console.error(`gigbridge: ${signal} again, exiting now`);
+        process.exit(130);
+      }
+      stopping = true;
+      console.log("\nGigBridge: shutting down (finishing in-flight requests)...");
+      running
+        .close()
+        .then(() => demo?.close())
+        .then(resolve, (error: unknown) => {
+          console.error("gigbridge: error while shutting down:", (error as Error).message);
+          resolve();
+        });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+  console.log("GigBridge: stopped.");
+  return 0;
+}
+
+async function keys(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { platform: { type: "string" }, org: { type: "string" } } });
+  if (action !== "create" || (!values.platform && !values.org) || (values.platform && values.org)) {
+    console.error("Usage: gigbridge keys create --platform <id> | --org <id>   (needs REDIS_URL)");
+    return 2;
+  }
+  const url = process.env.REDIS_URL;
+  if (!url) {
+    console.error("gigbridge: set REDIS_URL to the Redis the gateway uses");
+    return 2;
+  }
+  const principal: Principal = values.platform
+    ? { kind: "platform", id: values.platform }
+    : { kind: "org", id: values.org as string };
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    const key = await Credentials.create(redis, principal);
+    console.log(key);
+    console.error(`A new ${principal.kind} key for ${principal.id}. It is shown only now; GigBridge stores its hash.`);
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof RedisNotInstalledError) {
+      console.error(`gigbridge: ${error.message}`);
+    } else {
+      console.error("gigbridge:", error instanceof Error ? error.message : error);
+    }
+    process.exitCode = 1;
+  },
+);

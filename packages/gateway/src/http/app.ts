@@ -1,0 +1,142 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { validationErrors } from "@gigbridge/schemas";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import type { Gateway } from "../core/context.js";
+import { GatewayError, ValidationError } from "../core/errors.js";
+import { securitySchemes } from "./auth.js";
+import { docsRoutes } from "./docs.js";
+import type { AppEnv } from "./env.js";
+import { healthRoutes, type Readiness } from "./health.js";
+import { metricsRoutes } from "./metrics.js";
+import { problemResponse } from "./problem.js";
+
+/** A stage's routes: an OpenAPIHono app mounted at the root, so its paths show in /openapi.json. */
+export type RouteModule = (gw: Gateway) => OpenAPIHono<AppEnv>;
+
+export interface AppOptions {
+  /** The stages' route modules, in the order data flows through them. */
+  routes: RouteModule[];
+  /** Background workers /readyz reports on. */
+  readiness?: () => Readiness[];
+}
+
+/** A fresh OpenAPIHono whose validation failures become problem+json with JSON Pointers. */
+export function routesApp(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const prefix = result.target === "json" ? "" : `/${result.target}`;
+      throw new ValidationError("The request does not match the schema; see `errors`.", validationErrors(result.error, prefix));
+    },
+  });
+}
+
+/**
+ * The whole HTTP surface, composed in one place: request id, logs and metrics,
+ * body limits, content type, then each stage's routes, the OpenAPI document,
+ * docs, health, and problem+json for everything that goes wrong.
+ */
+export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv> {
+  const app = routesApp();
+  app.use(requestId({ headerName: "x-request-id" }));
+  app.use(observe(gw));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        withHeader(
+          problemResponse(c, new GatewayError("method_not_allowed", `${c.req.method} is not allowed here.`)),
+          "Allow",
+          methods.join(", "),
+        ),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: gw.config.ingest.maxBodyBytes,
+      onError: () => {
+        throw new GatewayError(
+          "payload_too_large",
+          `The request body is larger than ${gw.config.ingest.maxBodyBytes} bytes; send smaller batches.`,
+        );
+      },
+    }),
+  );
+  app.use(requireJson);
+
+  for (const module of options.routes) app.route("/", module(gw));
+
+  for (const [kind, name] of Object.entries(securitySchemes)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, {
+      type: "http",
+      scheme: "bearer",
+      description: `A ${kind} key, sent as \`Authorization: Bearer <key>\`.`,
+    });
+  }
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "GigBridge API",
+      version: "1.0.0",
+      description:
+        "Platforms send worker signals; the gateway turns them into follow-up tasks for Party organizations (党组织), delivered as signed webhooks or pulled.",
+    },
+    servers: [{ url: "/" }],
+  });
+  app.route("/", docsRoutes());
+  app.route("/", metricsRoutes(gw));
+  app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
+
+  app.notFound((c) => problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
+  app.onError((error, c) => {
+    if (!(error instanceof GatewayError) || error.status >= 500) {
+      gw.logger.error({ err: error, requestId: c.get("requestId") }, "request failed");
+    }
+    return problemResponse(c, error);
+  });
+  return app;
+}
+
+/** Requests with a body must be JSON: 415 otherwise, before any handler reads it. */
+const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method === "POST" || c.req.method === "PUT" || c.req.method === "PATCH") {
+    const length = c.req.header("content-length");
+    const hasBody = c.req.raw.body !== null && length !== "0";
+    const type = c.req.header("content-type") ?? "";
+    if (hasBody && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw new GatewayError("unsupported_media_type", "Send the body as `Content-Type: application/json`.");
+    }
+  }
+  await next();
+};
+
+function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routeOf(c);
+    const seconds = (performance.now() - started) / 1000;
+    gw.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    gw.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
+    c.res.headers.set("x-request-id", c.get("requestId"));
+    if (c.res.status >= 500) {
+      gw.logger.warn({ requestId: c.get("requestId"), route, status: c.res.status }, "request answered with an error");
+    } else {
+      gw.logger.debug({ requestId: c.get("requestId"), route, status: c.res.status, ms: seconds * 1000 }, "request");
+    }
+  };
+}
+
+/** The matched route pattern (bounded label values), or `unmatched`. */
+function routeOf(c: Context<AppEnv>): string {
+  const path = c.req.routePath;
+  return !path || path === "/*" || path === "*" ? "unmatched" : path;
+}
+
+function withHeader(response: Response, name: string, value: string): Response {
+  response.headers.set(name, value);
+  return response;
+}

@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { GatewayError, PROBLEM_BASE, type ProblemKind, problemKinds } from "../core/errors.js";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** The stable `type` URI of a problem kind. */
+export function problemType(kind: ProblemKind): string {
+  return PROBLEM_BASE + kind.replaceAll("_", "-");
+}
+
+/** Renders an error as an RFC 9457 problem+json response. Unknown errors become a bare 500. */
+export function problemResponse(c: Context, error: unknown): Response {
+  const problem = toGatewayError(error);
+  const body: Record<string, unknown> = {
+    type: problemType(problem.kind),
+    title: problemKinds[problem.kind].title,
+    status: problem.status,
+    detail: problem.message,
+    instance: new URL(c.req.url).pathname,
+    requestId: c.get("requestId"),
+    ...problem.extensions,
+  };
+  if (problem.errors) body.errors = problem.errors;
+  return new Response(JSON.stringify(body), {
+    status: problem.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE, ...problem.headers },
+  });
+}
+
+function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400) return new GatewayError("malformed_json", "The request body could not be parsed as JSON.");
+    if (error.status === 413) return new GatewayError("payload_too_large", error.message);
+    return new GatewayError(statusKind(error.status), error.message || "The request was refused.");
+  }
+  return new GatewayError("internal", "An internal error occurred; the request id identifies it in the logs.");
+}
+
+function statusKind(status: number): ProblemKind {
+  const found = Object.entries(problemKinds).find(([, v]) => v.status === status);
+  return (found?.[0] as ProblemKind | undefined) ?? "internal";
+}

@@ -1,0 +1,5 @@
+import { ingestRoutes } from "../ingest/routes.js";
+import type { RouteModule } from "./app.js";
+
+/** Every stage's routes, in the order data flows through the stages. */
+export const routeModules: RouteModule[] = [ingestRoutes];

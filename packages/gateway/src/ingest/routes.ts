@@ -1,0 +1,119 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  acceptedResponseSchema,
+  batchRequestSchema,
+  fixtures,
+  problemSchema,
+  signalIdSchema,
+  signalSchema,
+  signalStatusSchema,
+} from "@gigbridge/schemas";
+import type { Gateway } from "../core/context.js";
+import { GatewayError, NotFoundError } from "../core/errors.js";
+import { routesApp } from "../http/app.js";
+import { requirePlatform, securitySchemes } from "../http/auth.js";
+import { intake, rateHeaders, signalStatus } from "./intake.js";
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: problemSchema } },
+});
+
+const refusals = {
+  401: problem("Missing or unknown platform key"),
+  403: problem("The key is not a platform key"),
+  413: problem("The body is larger than the limit, or the batch has too many signals"),
+  415: problem("The body is not JSON"),
+  422: problem("A signal does not match its schema; `errors` lists each failing JSON Pointer"),
+  429: problem("The platform's rate limit was reached; see Retry-After and RateLimit headers"),
+  503: problem("Redis is unavailable; nothing was stored; retry after Retry-After seconds"),
+};
+
+const accepted = {
+  202: {
+    description: "Stored durably and queued. Duplicates (ids this platform already sent) are acknowledged, not queued again.",
+    content: { "application/json": { schema: acceptedResponseSchema } },
+  },
+};
+
+const firstValid = Object.values(fixtures.signals.valid).flat()[0];
+
+const sendOne = createRoute({
+  method: "post",
+  path: "/v1/signals",
+  tags: ["Signals"],
+  summary: "Send one signal",
+  security: [{ [securitySchemes.platform]: [] }],
+  request: {
+    body: { required: true, content: { "application/json": { schema: signalSchema, example: firstValid } } },
+  },
+  responses: { ...accepted, ...refusals },
+});
+
+const sendBatch = createRoute({
+  method: "post",
+  path: "/v1/signals/batch",
+  tags: ["Signals"],
+  summary: "Send up to 500 signals, accepted or refused as a whole",
+  security: [{ [securitySchemes.platform]: [] }],
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: batchRequestSchema,
+          example: { signals: Object.values(fixtures.signals.valid).flat().slice(0, 3) },
+        },
+      },
+    },
+  },
+  responses: { ...accepted, ...refusals },
+});
+
+const getOne = createRoute({
+  method: "get",
+  path: "/v1/signals/{id}",
+  tags: ["Signals"],
+  summary: "What became of a signal this platform sent",
+  security: [{ [securitySchemes.platform]: [] }],
+  request: { params: z.object({ id: signalIdSchema }) },
+  responses: {
+    200: { description: "The signal's status", content: { "application/json": { schema: signalStatusSchema } } },
+    401: refusals[401],
+    403: refusals[403],
+    404: problem("This platform sent no signal with that id within the idempotency window"),
+    503: refusals[503],
+  },
+});
+
+/** The front door for platforms: `POST /v1/signals`, `POST /v1/signals/batch`, `GET /v1/signals/{id}`. */
+export function ingestRoutes(gw: Gateway) {
+  const app = routesApp();
+  app.use("/v1/signals", requirePlatform(gw));
+  app.use("/v1/signals/*", requirePlatform(gw));
+
+  app.openapi(sendOne, async (c) => {
+    const platformId = c.get("platform").id;
+    const result = await intake(gw, platformId, [c.req.valid("json")]);
+    return c.json({ accepted: result.accepted, duplicates: result.duplicates }, 202, rateHeaders(result.rate));
+  });
+
+  app.openapi(sendBatch, async (c) => {
+    const { signals } = c.req.valid("json");
+    const max = gw.config.ingest.maxBatch;
+    if (signals.length > max) {
+      throw new GatewayError("batch_too_large", `A batch holds at most ${max} signals; this one has ${signals.length}.`);
+    }
+    const result = await intake(gw, c.get("platform").id, signals);
+    return c.json({ accepted: result.accepted, duplicates: result.duplicates }, 202, rateHeaders(result.rate));
+  });
+
+  app.openapi(getOne, async (c) => {
+    const { id } = c.req.valid("param");
+    const status = await signalStatus(gw, c.get("platform").id, id);
+    if (!status) throw new NotFoundError(`No signal ${id} from this platform within the idempotency window.`);
+    return c.json(status, 200);
+  });
+
+  return app;
+}

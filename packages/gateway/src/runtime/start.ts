@@ -1,0 +1,67 @@
+import { resolve } from "node:path";
+import type { GatewayConfig } from "@gigbridge/schemas";
+import { createGateway, type Gateway } from "../core/context.js";
+import type { Logger } from "../core/logger.js";
+import { createApp } from "../http/app.js";
+import { routeModules } from "../http/routes.js";
+import { type LocalRedis, startLocalRedis } from "./local-redis.js";
+import { listen, type RunningServer } from "./server.js";
+import { type BackgroundWorker, startWorkers } from "./workers.js";
+
+export interface RunOptions {
+  config: GatewayConfig;
+  masterKey: Buffer;
+  /** Redis to use; without it a local redis-server is started with data in `dataDir`. */
+  redisUrl?: string;
+  dataDir?: string;
+  /** Serve HTTP (`gigbridge serve`), run queue workers (`gigbridge work`), or both (`gigbridge start`). */
+  http: boolean;
+  workers: boolean;
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface RunningGateway {
+  gw: Gateway;
+  server?: RunningServer;
+  workers: BackgroundWorker[];
+  redisUrl: string;
+  /** Stops HTTP (finishing in-flight requests), then workers, then Redis if it was started here. */
+  close(): Promise<void>;
+}
+
+export async function runGateway(options: RunOptions): Promise<RunningGateway> {
+  let local: LocalRedis | undefined;
+  const redisUrl = options.redisUrl ?? (local = await startLocalRedis(resolve(options.dataDir ?? ".data/redis"))).url;
+  const gw = await createGateway({
+    config: options.config,
+    redisUrl,
+    masterKey: options.masterKey,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const workers = options.workers ? await startWorkers(gw) : [];
+  let server: RunningServer | undefined;
+  if (options.http) {
+    const app = createApp(gw, { routes: routeModules, readiness: () => workers });
+    server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    gw,
+    ...(server ? { server } : {}),
+    workers,
+    redisUrl,
+    close: () => {
+      closing ??= (async () => {
+        await server?.close();
+        await Promise.all(workers.map((w) => w.close()));
+        await gw.close();
+        await local?.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { Gateway } from "../core/context.js";
+import type { Readiness } from "../http/health.js";
+
+/** A background consumer the runtime starts, reports on and stops. */
+export interface BackgroundWorker extends Readiness {
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every queue consumer of the pipeline in this process, in the order
+ * data flows: processing (signals to tasks), overdue checks, delivery.
+ */
+export async function startWorkers(_gw: Gateway): Promise<BackgroundWorker[]> {
+  return [];
+}

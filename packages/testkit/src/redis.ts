@@ -35,7 +35,11 @@ export class RedisServer {
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(options.port ?? (await freePort()), options.dir, options.appendOnly ?? true);
+    const server = new RedisServer(
+      options.port ?? (await freePort()),
+      options.dir,
+      options.appendOnly ?? true,
+    );
     await server.restart();
     return server;
   }
@@ -79,7 +83,10 @@ export class RedisServer {
       child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${stderr.trim()}`)));
     });
     exited.catch(() => {});
-    await Promise.race([waitFor(() => this.ping(), { timeoutMs: 10_000, description: "redis-server to answer" }), exited]);
+    await Promise.race([
+      waitFor(() => this.ping(), { timeoutMs: 10_000, description: "redis-server to answer" }),
+      exited,
+    ]);
   }
 
   /** A new client for this server; the caller closes it. */
@@ -136,7 +143,9 @@ export function redisServerBinary(): string {
   if (configured) return configured;
   const found = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
   if (found.error) {
-    throw new Error("redis-server is not installed: install it (apt-get install redis-server) to run these tests");
+    throw new Error(
+      "redis-server is not installed: install it (apt-get install redis-server) to run these tests",
+    );
   }
   return "redis-server";
 }

@@ -72,10 +72,13 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   const config = await loadConfig(configPath);
   const masterKeyText = process.env.GIGBRIDGE_MASTER_KEY ?? (values.dev ? DEV_MASTER_KEY : undefined);
   if (!masterKeyText) {
-    console.error("gigbridge: set GIGBRIDGE_MASTER_KEY (32+ random bytes, base64), or use --dev for the demo");
+    console.error(
+      "gigbridge: set GIGBRIDGE_MASTER_KEY (32+ random bytes, base64), or use --dev for the demo",
+    );
     return 2;
   }
-  const demo = values.dev && roles.workers ? await startDemoReceiver(8788, (line) => console.log(line)) : undefined;
+  const demo =
+    values.dev && roles.workers ? await startDemoReceiver(8788, (line) => console.log(line)) : undefined;
   const running = await runGateway({
     config,
     masterKey: parseMasterKey(masterKeyText),
@@ -85,7 +88,9 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     host: values.host ?? "127.0.0.1",
   });
 
-  const lines = [`GigBridge is running (Redis: ${redact(running.redisUrl)}${process.env.REDIS_URL ? "" : ", started locally"})`];
+  const lines = [
+    `GigBridge is running (Redis: ${redact(running.redisUrl)}${process.env.REDIS_URL ? "" : ", started locally"})`,
+  ];
   if (running.server) {
     lines.push(
       `  API:              ${running.server.url}/v1`,
@@ -94,7 +99,8 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
       `  Health:           ${running.server.url}/healthz, ${running.server.url}/readyz`,
     );
   }
-  if (roles.workers) lines.push(`  Queue workers:    ${running.workers.map((w) => w.name).join(", ") || "none"}`);
+  if (roles.workers)
+    lines.push(`  Queue workers:    ${running.workers.map((w) => w.name).join(", ") || "none"}`);
   if (demo) lines.push(`  Demo receiver:    ${demo.url}/webhooks (prints each delivery)`);
   if (values.dev) lines.push("  Dev credentials:  examples/dev/credentials.json", "Press Ctrl-C to stop.");
   console.log(lines.join("\n"));
@@ -126,7 +132,10 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
 
 async function keys(args: string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { platform: { type: "string" }, org: { type: "string" } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { platform: { type: "string" }, org: { type: "string" } },
+  });
   if (action !== "create" || (!values.platform && !values.org) || (values.platform && values.org)) {
     console.error("Usage: gigbridge keys create --platform <id> | --org <id>   (needs REDIS_URL)");
     return 2;
@@ -144,7 +153,9 @@ async function keys(args: string[]): Promise<number> {
     await redis.connect();
     const key = await Credentials.create(redis, principal);
     console.log(key);
-    console.error(`A new ${principal.kind} key for ${principal.id}. It is shown only now; GigBridge stores its hash.`);
+    console.error(
+      `A new ${principal.kind} key for ${principal.id}. It is shown only now; GigBridge stores its hash.`,
+    );
     return 0;
   } finally {
     redis.disconnect();

@@ -48,8 +48,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   redis.on("error", () => {
     // Outages surface as 503s and in /readyz; ioredis keeps reconnecting.
   });
-  // Start connecting but do not wait: a gateway may start while Redis is down and recover later.
-  redis.connect().catch(() => {});
+  // Wait briefly for Redis, but start anyway: a gateway may start while Redis is down and recover later.
+  await settleWithin(redis.connect(), 5000);
   const logger = options.logger ?? createLogger();
   const producers = new Map<QueueKey, Queue>();
   const closers: (() => Promise<void> | void)[] = [];
@@ -72,6 +72,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // The producer shares the fail-fast settings of request paths: an add while Redis is away errors at once.
         const connection = commandConnection(options.redisUrl, `gigbridge:queue:${queueName}`);
         connection.on("error", () => {});
+        connection.connect().catch(() => {});
         queue = new Queue(queueName, { connection, prefix });
         queue.on("error", () => {});
         producers.set(name, queue);
@@ -104,4 +105,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
   return gw;
+}
+
+/** Waits for a promise up to `ms`, ignoring its outcome. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -64,6 +64,7 @@ export function configuredPrincipals(config: {
   const map = new Map<string, Principal>();
   for (const p of config.platforms) for (const h of p.keyHashes) map.set(h, { kind: "platform", id: p.id });
   for (const o of config.orgs) for (const h of o.keyHashes) map.set(h, { kind: "org", id: o.id });
-  for (const op of config.operators) map.set(op.tokenHash, { kind: "operator", name: op.name, role: op.role });
+  for (const op of config.operators)
+    map.set(op.tokenHash, { kind: "operator", name: op.name, role: op.role });
   return map;
 }

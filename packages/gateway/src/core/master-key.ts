@@ -9,9 +9,10 @@ export const DEV_MASTER_KEY = "ZGV2ZWxvcG1lbnQtb25seS1naWdicmlkZ2UtbWFzdGVyLWtle
 /** Parses GIGBRIDGE_MASTER_KEY (base64, or hex), at least 32 bytes. */
 export function parseMasterKey(value: string): Buffer {
   const trimmed = value.trim();
-  const bytes = /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
-    ? Buffer.from(trimmed, "hex")
-    : Buffer.from(trimmed, "base64");
+  const bytes =
+    /^[0-9a-f]+$/i.test(trimmed) && trimmed.length % 2 === 0
+      ? Buffer.from(trimmed, "hex")
+      : Buffer.from(trimmed, "base64");
   if (bytes.length < 32) throw new Error("GIGBRIDGE_MASTER_KEY must hold at least 32 bytes (base64 or hex)");
   return bytes;
 }
@@ -29,8 +30,14 @@ const subjectKeys = new WeakMap<Buffer, Map<string, Buffer>>();
  */
 export function subjectIdOf(masterKey: Buffer, platformId: string, workerId: string): string {
   let perPlatform = subjectKeys.get(masterKey);
-  if (!perPlatform) subjectKeys.set(masterKey, (perPlatform = new Map()));
+  if (!perPlatform) {
+    perPlatform = new Map();
+    subjectKeys.set(masterKey, perPlatform);
+  }
   let key = perPlatform.get(platformId);
-  if (!key) perPlatform.set(platformId, (key = deriveKey(masterKey, `subject/${platformId}`)));
+  if (!key) {
+    key = deriveKey(masterKey, `subject/${platformId}`);
+    perPlatform.set(platformId, key);
+  }
   return `sub_${createHmac("sha256", key).update(workerId).digest("base64url")}`;
 }

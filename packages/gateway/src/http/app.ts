@@ -1,5 +1,5 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import { validationErrors } from "@gigbridge/schemas";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -29,7 +29,10 @@ export function routesApp(): OpenAPIHono<AppEnv> {
     defaultHook: (result) => {
       if (result.success) return;
       const prefix = result.target === "json" ? "" : `/${result.target}`;
-      throw new ValidationError("The request does not match the schema; see `errors`.", validationErrors(result.error, prefix));
+      throw new ValidationError(
+        "The request does not match the schema; see `errors`.",
+        validationErrors(result.error, prefix),
+      );
     },
   });
 }
@@ -61,6 +64,8 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
         throw new GatewayError(
           "payload_too_large",
           `The request body is larger than ${gw.config.ingest.maxBodyBytes} bytes; send smaller batches.`,
+          // The unread rest of the body makes the connection unusable for another request.
+          { headers: { connection: "close" } },
         );
       },
     }),
@@ -90,7 +95,9 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
   app.route("/", metricsRoutes(gw));
   app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
 
-  app.notFound((c) => problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) =>
+    problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+  );
   app.onError((error, c) => {
     if (!(error instanceof GatewayError) || error.status >= 500) {
       gw.logger.error({ err: error, requestId: c.get("requestId") }, "request failed");
@@ -123,9 +130,15 @@ function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
     gw.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
     c.res.headers.set("x-request-id", c.get("requestId"));
     if (c.res.status >= 500) {
-      gw.logger.warn({ requestId: c.get("requestId"), route, status: c.res.status }, "request answered with an error");
+      gw.logger.warn(
+        { requestId: c.get("requestId"), route, status: c.res.status },
+        "request answered with an error",
+      );
     } else {
-      gw.logger.debug({ requestId: c.get("requestId"), route, status: c.res.status, ms: seconds * 1000 }, "request");
+      gw.logger.debug(
+        { requestId: c.get("requestId"), route, status: c.res.status, ms: seconds * 1000 },
+        "request",
+      );
     }
   };
 }

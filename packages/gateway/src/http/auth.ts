@@ -53,7 +53,10 @@ export const requirePlatform = (gw: Gateway) => requireKind(gw, "platform");
 /** Organization keys: tasks, endpoints, points. */
 export const requireOrg = (gw: Gateway) => requireKind(gw, "org");
 /** Operator tokens; `operator` role for anything that changes state, `viewer` reads. */
-export function requireOperator(gw: Gateway, role: "viewer" | "operator" = "viewer"): MiddlewareHandler<AppEnv> {
+export function requireOperator(
+  gw: Gateway,
+  role: "viewer" | "operator" = "viewer",
+): MiddlewareHandler<AppEnv> {
   const base = requireKind(gw, "operator");
   return async (c, next) =>
     base(c, async () => {

@@ -20,7 +20,10 @@ export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
     const redis = await pingWithin(gw, 1000);
     const workers = checks().map((w) => ({ name: w.name, ready: w.ready() }));
     const ok = redis && workers.every((w) => w.ready);
-    return c.json({ status: ok ? "ready" : "unavailable", redis: redis ? "up" : "down", workers }, ok ? 200 : 503);
+    return c.json(
+      { status: ok ? "ready" : "unavailable", redis: redis ? "up" : "down", workers },
+      ok ? 200 : 503,
+    );
   });
   return app;
 }

@@ -31,11 +31,15 @@ export function problemResponse(c: Context, error: unknown): Response {
 function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof HTTPException) {
-    if (error.status === 400) return new GatewayError("malformed_json", "The request body could not be parsed as JSON.");
+    if (error.status === 400)
+      return new GatewayError("malformed_json", "The request body could not be parsed as JSON.");
     if (error.status === 413) return new GatewayError("payload_too_large", error.message);
     return new GatewayError(statusKind(error.status), error.message || "The request was refused.");
   }
-  return new GatewayError("internal", "An internal error occurred; the request id identifies it in the logs.");
+  return new GatewayError(
+    "internal",
+    "An internal error occurred; the request id identifies it in the logs.",
+  );
 }
 
 function statusKind(status: number): ProblemKind {

@@ -137,12 +137,16 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
   );
   if (reply[0] === 0) {
     const retryAfter = Math.max(1, Math.ceil((reply[1] ?? 1000) / 1000));
-    throw new GatewayError("rate_limited", `The rate limit of ${perSecond} requests per second was reached.`, {
-      headers: {
-        "Retry-After": String(retryAfter),
-        ...rateHeaders({ perSecond, limit: burst, remaining: 0, resetMs: reply[2] ?? 1000 }),
+    throw new GatewayError(
+      "rate_limited",
+      `The rate limit of ${perSecond} requests per second was reached.`,
+      {
+        headers: {
+          "Retry-After": String(retryAfter),
+          ...rateHeaders({ perSecond, limit: burst, remaining: 0, resetMs: reply[2] ?? 1000 }),
+        },
       },
-    });
+    );
   }
   const rate: RateState = { perSecond, limit: burst, remaining: reply[1] ?? 0, resetMs: reply[2] ?? 0 };
   const claimed = unique.filter((_, i) => reply[3 + i] === 1);
@@ -166,7 +170,10 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
       );
     } catch (error) {
       await redis.gbRelease(...claimedKeys).catch(() => {});
-      throw new UnavailableError("The signal queue is unavailable; nothing was stored. Retry shortly.", error);
+      throw new UnavailableError(
+        "The signal queue is unavailable; nothing was stored. Retry shortly.",
+        error,
+      );
     }
     // The jobs are stored; if this mark is lost the claim simply stays `pending` and reads as queued.
     await redis.gbMarkQueued(...claimedKeys).catch((error: unknown) => {
@@ -182,7 +189,11 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
     seen.add(signal.id);
     const isNew = first && claimedIds.has(signal.id);
     (isNew ? accepted : duplicates).push(signal.id);
-    gw.metrics.signals.inc({ platform: platformId, type: signal.type, outcome: isNew ? "accepted" : "duplicate" });
+    gw.metrics.signals.inc({
+      platform: platformId,
+      type: signal.type,
+      outcome: isNew ? "accepted" : "duplicate",
+    });
   }
   return { accepted, duplicates, rate };
 }

@@ -1,13 +1,13 @@
-import { createRoute, z } from "@hono/zod-openapi";
 import {
   acceptedResponseSchema,
   batchRequestSchema,
-  fixtures,
   problemSchema,
+  signalExamples,
   signalIdSchema,
   signalSchema,
   signalStatusSchema,
 } from "@gigbridge/schemas";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, NotFoundError } from "../core/errors.js";
 import { routesApp } from "../http/app.js";
@@ -31,12 +31,13 @@ const refusals = {
 
 const accepted = {
   202: {
-    description: "Stored durably and queued. Duplicates (ids this platform already sent) are acknowledged, not queued again.",
+    description:
+      "Stored durably and queued. Duplicates (ids this platform already sent) are acknowledged, not queued again.",
     content: { "application/json": { schema: acceptedResponseSchema } },
   },
 };
 
-const firstValid = Object.values(fixtures.signals.valid).flat()[0];
+const examples = Object.values(signalExamples);
 
 const sendOne = createRoute({
   method: "post",
@@ -45,7 +46,7 @@ const sendOne = createRoute({
   summary: "Send one signal",
   security: [{ [securitySchemes.platform]: [] }],
   request: {
-    body: { required: true, content: { "application/json": { schema: signalSchema, example: firstValid } } },
+    body: { required: true, content: { "application/json": { schema: signalSchema, example: examples[0] } } },
   },
   responses: { ...accepted, ...refusals },
 });
@@ -62,7 +63,7 @@ const sendBatch = createRoute({
       content: {
         "application/json": {
           schema: batchRequestSchema,
-          example: { signals: Object.values(fixtures.signals.valid).flat().slice(0, 3) },
+          example: { signals: examples.slice(0, 3) },
         },
       },
     },
@@ -78,7 +79,10 @@ const getOne = createRoute({
   security: [{ [securitySchemes.platform]: [] }],
   request: { params: z.object({ id: signalIdSchema }) },
   responses: {
-    200: { description: "The signal's status", content: { "application/json": { schema: signalStatusSchema } } },
+    200: {
+      description: "The signal's status",
+      content: { "application/json": { schema: signalStatusSchema } },
+    },
     401: refusals[401],
     403: refusals[403],
     404: problem("This platform sent no signal with that id within the idempotency window"),
@@ -95,17 +99,28 @@ export function ingestRoutes(gw: Gateway) {
   app.openapi(sendOne, async (c) => {
     const platformId = c.get("platform").id;
     const result = await intake(gw, platformId, [c.req.valid("json")]);
-    return c.json({ accepted: result.accepted, duplicates: result.duplicates }, 202, rateHeaders(result.rate));
+    return c.json(
+      { accepted: result.accepted, duplicates: result.duplicates },
+      202,
+      rateHeaders(result.rate),
+    );
   });
 
   app.openapi(sendBatch, async (c) => {
     const { signals } = c.req.valid("json");
     const max = gw.config.ingest.maxBatch;
     if (signals.length > max) {
-      throw new GatewayError("batch_too_large", `A batch holds at most ${max} signals; this one has ${signals.length}.`);
+      throw new GatewayError(
+        "batch_too_large",
+        `A batch holds at most ${max} signals; this one has ${signals.length}.`,
+      );
     }
     const result = await intake(gw, c.get("platform").id, signals);
-    return c.json({ accepted: result.accepted, duplicates: result.duplicates }, 202, rateHeaders(result.rate));
+    return c.json(
+      { accepted: result.accepted, duplicates: result.duplicates },
+      202,
+      rateHeaders(result.rate),
+    );
   });
 
   app.openapi(getOne, async (c) => {

@@ -5,7 +5,10 @@ import { createServer, type Server } from "node:http";
  * every delivery and prints one line per event, so a newcomer sees tasks
  * arrive. Real integrators verify signatures (see examples/org-receiver).
  */
-export function startDemoReceiver(port: number, print: (line: string) => void): Promise<{ url: string; close(): Promise<void> }> {
+export function startDemoReceiver(
+  port: number,
+  print: (line: string) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -17,7 +20,9 @@ export function startDemoReceiver(port: number, print: (line: string) => void): 
           data?: { task?: { id?: string; kind?: string; orgId?: string; status?: string } };
         };
         const task = body.data?.task;
-        summary = task ? `${body.type} ${task.kind} ${task.id} for ${task.orgId} (${task.status})` : String(body.type);
+        summary = task
+          ? `${body.type} ${task.kind} ${task.id} for ${task.orgId} (${task.status})`
+          : String(body.type);
       } catch {
         // keep the placeholder
       }

@@ -1,6 +1,6 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Server } from "node:http";
 
 export interface RunningServer {
   url: string;

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { GatewayConfig } from "@gigbridge/schemas";
-import { createGateway, type Gateway } from "../core/context.js";
+import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import { createApp } from "../http/app.js";
 import { routeModules } from "../http/routes.js";
@@ -33,8 +33,10 @@ export interface RunningGateway {
 }
 
 export async function runGateway(options: RunOptions): Promise<RunningGateway> {
-  let local: LocalRedis | undefined;
-  const redisUrl = options.redisUrl ?? (local = await startLocalRedis(resolve(options.dataDir ?? ".data/redis"))).url;
+  const local: LocalRedis | undefined = options.redisUrl
+    ? undefined
+    : await startLocalRedis(resolve(options.dataDir ?? ".data/redis"));
+  const redisUrl = options.redisUrl ?? (local as LocalRedis).url;
   const gw = await createGateway({
     config: options.config,
     redisUrl,
@@ -42,6 +44,8 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  // The intake producer is warmed up so the first request does not race its connection.
+  if (options.http) await settleWithin(gw.queue("signals").waitUntilReady(), 5000);
   const workers = options.workers ? await startWorkers(gw) : [];
   let server: RunningServer | undefined;
   if (options.http) {

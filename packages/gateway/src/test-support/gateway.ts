@@ -69,13 +69,22 @@ export interface TestGateway {
   running: RunningGateway;
   url: string;
   /** fetch against the gateway with a bearer key and JSON body. */
-  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
 /** A real gateway (HTTP and, unless turned off, workers) on a free port against its own redis-server. */
 export async function startTestGateway(
-  options: { config?: Partial<GatewayConfigInput>; workers?: boolean; redis?: RedisServer; now?: () => number } = {},
+  options: {
+    config?: Partial<GatewayConfigInput>;
+    workers?: boolean;
+    redis?: RedisServer;
+    now?: () => number;
+  } = {},
 ): Promise<TestGateway> {
   const redis = options.redis ?? (await RedisServer.start());
   const running = await runGateway({

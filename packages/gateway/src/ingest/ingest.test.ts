@@ -1,0 +1,237 @@
+import { signalExamples } from "@gigbridge/schemas";
+import { waitFor } from "@gigbridge/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
+
+const onboarded = signalExamples["worker.onboarded"];
+const withId = (id: string) => ({ ...onboarded, id });
+
+describe("signal intake", () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    // Workers off: these tests look at intake alone, so queued signals stay queued.
+    t = await startTestGateway({
+      workers: false,
+      config: { ingest: { maxBatch: 5, rateLimit: { perSecond: 1000, burst: 1000 } } },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it("accepts a valid signal with 202 once, and calls a repeat a duplicate", async () => {
+    const first = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("once-1") });
+    expect(first.status).toBe(202);
+    expect(await first.json()).toEqual({ accepted: ["once-1"], duplicates: [] });
+    expect(first.headers.get("x-request-id")).toBeTruthy();
+    expect(first.headers.get("ratelimit-limit")).toBe("1000");
+
+    const again = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("once-1") });
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ accepted: [], duplicates: ["once-1"] });
+    expect(await t.running.gw.queue("signals").getJobCounts("waiting")).toMatchObject({ waiting: 1 });
+  });
+
+  it("queues concurrent duplicates exactly once, across gateway processes", async () => {
+    const second = await startTestGateway({
+      workers: false,
+      redis: t.redis,
+      config: { ingest: { rateLimit: { perSecond: 1000, burst: 1000 } } },
+    });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? second : t).call("POST", "/v1/signals", {
+            key: testKeys.platform,
+            body: withId("race-1"),
+          }),
+        ),
+      );
+      const bodies = await Promise.all(
+        replies.map((r) => r.json() as Promise<{ accepted: string[]; duplicates: string[] }>),
+      );
+      expect(replies.every((r) => r.status === 202)).toBe(true);
+      expect(bodies.filter((b) => b.accepted.includes("race-1"))).toHaveLength(1);
+      expect(bodies.filter((b) => b.duplicates.includes("race-1"))).toHaveLength(19);
+      const jobs = await t.running.gw.queue("signals").getJobs(["waiting"]);
+      expect(jobs.filter((j) => j.data.signal.id === "race-1")).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("accepts a batch as a whole and reports duplicates inside it", async () => {
+    const res = await t.call("POST", "/v1/signals/batch", {
+      key: testKeys.platform,
+      body: { signals: [withId("b-1"), withId("b-2"), withId("b-1"), withId("once-1")] },
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: ["b-1", "b-2"], duplicates: ["b-1", "once-1"] });
+  });
+
+  it("refuses a batch with an invalid item as a whole, naming it by JSON Pointer", async () => {
+    const bad = { ...withId("bad-2"), data: { ...onboarded.data, regionCode: "990000" } };
+    const res = await t.call("POST", "/v1/signals/batch", {
+      key: testKeys.platform,
+      body: { signals: [withId("ok-1"), bad] },
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const problem = (await res.json()) as { type: string; errors: { pointer: string }[] };
+    expect(problem.type).toBe("https://gigbridge.dev/problems/validation");
+    expect(problem.errors.map((e) => e.pointer)).toContain("/signals/1/data/regionCode");
+    const status = await t.call("GET", "/v1/signals/ok-1", { key: testKeys.platform });
+    expect(status.status).toBe(404);
+  });
+
+  it("refuses a batch over the configured size with 413", async () => {
+    const res = await t.call("POST", "/v1/signals/batch", {
+      key: testKeys.platform,
+      body: { signals: Array.from({ length: 6 }, (_, i) => withId(`big-${i}`)) },
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { type: string }).type).toBe(
+      "https://gigbridge.dev/problems/batch-too-large",
+    );
+  });
+
+  it("answers 401 without a key, 401 for an unknown key and 403 for an org key", async () => {
+    expect((await t.call("POST", "/v1/signals", { body: withId("x") })).status).toBe(401);
+    expect((await t.call("POST", "/v1/signals", { key: "gb_pk_nope", body: withId("x") })).status).toBe(401);
+    const forbidden = await t.call("POST", "/v1/signals", { key: testKeys.district, body: withId("x") });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get("content-type")).toContain("application/problem+json");
+  });
+
+  it("answers 415 for non-JSON, 400 for broken JSON and 413 for a body over 1 MiB", async () => {
+    const text = await t.call("POST", "/v1/signals", {
+      key: testKeys.platform,
+      body: "id=1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(text.status).toBe(415);
+    const broken = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: "{not json" });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { type: string }).type).toBe(
+      "https://gigbridge.dev/problems/malformed-json",
+    );
+    const huge = await t.call("POST", "/v1/signals", {
+      key: testKeys.platform,
+      body: "x".repeat(1024 * 1024 + 1),
+    });
+    expect(huge.status).toBe(413);
+  });
+
+  it("answers problem+json 404 and 405", async () => {
+    const missing = await t.call("GET", "/v1/nowhere");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toContain("application/problem+json");
+    const wrongMethod = await t.call("DELETE", "/v1/signals", { key: testKeys.platform });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toContain("POST");
+    expect(wrongMethod.headers.get("content-type")).toContain("application/problem+json");
+  });
+
+  it("shows a platform its own signal's status and hides it from other platforms", async () => {
+    const mine = await t.call("GET", "/v1/signals/once-1", { key: testKeys.platform });
+    expect(mine.status).toBe(200);
+    expect(await mine.json()).toMatchObject({
+      id: "once-1",
+      type: "worker.onboarded",
+      status: "queued",
+      tasks: [],
+    });
+    const theirs = await t.call("GET", "/v1/signals/once-1", { key: testKeys.otherPlatform });
+    expect(theirs.status).toBe(404);
+  });
+
+  it("never echoes personal data in a validation error", async () => {
+    const bad = { ...withId("pii-1"), data: { ...onboarded.data, regionCode: "13800000000" } };
+    const res = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: bad });
+    expect(res.status).toBe(422);
+    expect(await res.text()).not.toContain("13800000000");
+  });
+});
+
+describe("rate limit", () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      workers: false,
+      config: { ingest: { rateLimit: { perSecond: 1, burst: 2 } } },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it("answers 429 with Retry-After and RateLimit headers once the bucket is empty, shared by gateway processes", async () => {
+    const second = await startTestGateway({
+      workers: false,
+      redis: t.redis,
+      config: { ingest: { rateLimit: { perSecond: 1, burst: 2 } } },
+    });
+    try {
+      expect(
+        (await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("r-1") })).status,
+      ).toBe(202);
+      expect(
+        (await second.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("r-2") })).status,
+      ).toBe(202);
+      const limited = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("r-3") });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(limited.headers.get("ratelimit-remaining")).toBe("0");
+      expect(limited.headers.get("ratelimit")).toMatch(/r=0/);
+      expect(((await limited.json()) as { type: string }).type).toBe(
+        "https://gigbridge.dev/problems/rate-limited",
+      );
+      // The other platform has its own bucket.
+      expect(
+        (await t.call("POST", "/v1/signals", { key: testKeys.otherPlatform, body: withId("r-3") })).status,
+      ).toBe(202);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("durability when Redis fails", () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      workers: false,
+      config: { ingest: { rateLimit: { perSecond: 10_000, burst: 10_000 } } },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it("answers 503 with Retry-After within 2 s while Redis is down, never a false 202, and recovers without restart", async () => {
+    const sent: { id: string; status: number }[] = [];
+    let n = 0;
+    const send = async () => {
+      const id = `dur-${n++}`;
+      const res = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId(id) });
+      sent.push({ id, status: res.status });
+      return res;
+    };
+    for (let i = 0; i < 5; i++) expect((await send()).status).toBe(202);
+
+    await t.redis.kill();
+    const started = performance.now();
+    const down = await send();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBeTruthy();
+    expect((await t.call("GET", "/readyz")).status).toBe(503);
+
+    await t.redis.restart();
+    await waitFor(async () => (await t.call("GET", "/readyz")).status === 200, {
+      description: "readyz back to 200",
+    });
+    await waitFor(async () => (await send()).status === 202, { description: "intake to accept again" });
+
+    // Every 202 is in the queue after the restart (append-only file, fsync always in tests).
+    const jobs = await t.running.gw.queue("signals").getJobs(["waiting"]);
+    const queued = new Set(jobs.map((j) => j.data.signal.id));
+    for (const s of sent.filter((x) => x.status === 202)) expect(queued.has(s.id)).toBe(true);
+    // And nothing that was refused got queued.
+    for (const s of sent.filter((x) => x.status === 503)) expect(queued.has(s.id)).toBe(false);
+  });
+});

@@ -3,6 +3,12 @@
 export * from "./config/index.js";
 export * from "./enums/index.js";
 export * from "./events/index.js";
+export {
+  fixtures,
+  type InvalidEventFixture,
+  type InvalidFixture,
+  type InvalidSignalFixture,
+} from "./fixtures/index.js";
 export * from "./primitives/index.js";
 export * from "./problem/index.js";
 export * from "./signals/index.js";

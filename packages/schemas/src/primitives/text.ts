@@ -2,7 +2,9 @@ import { z } from "zod";
 
 // Control characters (C0, DEL, C1) and the bidirectional embedding/override/isolate marks, which can make
 // text in an operator console or an org's system read differently from what was stored ("Trojan Source").
-const BIDI = "\\u202A-\\u202E\\u2066-\\u2069";
+// The marks are embedded as literal characters, not \u escapes, so the `pattern` in the exported JSON Schema
+// also compiles in regex engines without \u support (Go's RE2).
+const BIDI = `${String.fromCodePoint(0x202a)}-${String.fromCodePoint(0x202e)}${String.fromCodePoint(0x2066)}-${String.fromCodePoint(0x2069)}`;
 const STRIPPED = new RegExp(`[\\p{Cc}${BIDI}]`, "gu");
 const STRIPPED_EXCEPT_NEWLINE_TAB = new RegExp(`[^\\P{Cc}\\n\\t]|[${BIDI}]`, "gu");
 // At least one character that survives stripping and trimming. Checked on the raw input so the
@@ -27,7 +29,7 @@ export function cleanText(value: string, options: BoundedTextOptions = {}): stri
 }
 
 /**
- * Free text from a platform: at most `max` UTF-16 code units as sent (before cleaning), at least one visible
+ * Free text from a platform: at most `max` characters (Unicode code points, as JSON Schema counts) as sent and before cleaning, at least one visible
  * character, then stripped of control characters (C0, DEL, C1) and bidi override/isolate marks, and trimmed.
  * One-line text (the default) turns CR, LF and tab into a space; `multiline` text keeps LF and tab and
  * normalises CRLF to LF. The parsed value is the cleaned text.

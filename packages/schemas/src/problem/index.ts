@@ -62,12 +62,10 @@ function detailOf(issue: z.core.$ZodIssue): string {
 
 export const problemSchema = z
   .object({
-    type: z
-      .string()
-      .meta({
-        description: "URI identifying the kind of problem.",
-        examples: ["https://gigbridge.dev/problems/validation"],
-      }),
+    type: z.string().meta({
+      description: "URI identifying the kind of problem.",
+      examples: ["https://gigbridge.dev/problems/validation"],
+    }),
     title: z.string().describe("Short summary of the kind of problem."),
     status: z.number().int().min(100).max(599).describe("HTTP status code."),
     detail: z.string().describe("Explanation of this occurrence."),

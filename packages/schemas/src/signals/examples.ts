@@ -1,8 +1,8 @@
-import type { SignalType } from "./index.js";
+import type { SignalInputOf, SignalType } from "./index.js";
 
 // One realistic, fictional example per signal type. They appear in the OpenAPI document and JSON Schema
 // (`examples`) and are the first valid fixture of each type, so the documented example is always valid.
-export const signalExamples = {
+export const signalExamples: { readonly [T in SignalType]: SignalInputOf<T> } = {
   "worker.onboarded": {
     id: "sig_onb_0001",
     type: "worker.onboarded",
@@ -76,4 +76,4 @@ export const signalExamples = {
     occurredAt: "2024-06-01T00:00:00+08:00",
     data: { stationId: "st_chaoyang_07", name: "朝阳门骑手驿站", regionCode: "110105", headcount: 42 },
   },
-} as const satisfies { [T in SignalType]: { type: T } & Record<string, unknown> };
+};

@@ -184,7 +184,11 @@ function envelope<const T extends SignalType, D extends z.ZodType>(
   data: D,
   id: string,
   description: string,
-) {
+): z.ZodObject<
+  { id: typeof signalIdSchema; type: z.ZodLiteral<T>; occurredAt: typeof timestampSchema; data: D },
+  z.core.$strict
+> {
+  // The explicit return type breaks the type cycle through `signalExamples`, which is typed by these schemas.
   return z
     .strictObject({
       id: signalIdSchema,

@@ -221,12 +221,10 @@ export type Task = z.infer<typeof taskSchema>;
 export type TaskOf<K extends TaskKind> = z.infer<(typeof taskSchemas)[K]>;
 export type TaskDetails<K extends TaskKind> = TaskOf<K>["details"];
 
-export const taskAcknowledgeRequestSchema = z
-  .strictObject({})
-  .meta({
-    id: "TaskAcknowledgeRequest",
-    description: "Acknowledge a task: the organization has taken it on.",
-  });
+export const taskAcknowledgeRequestSchema = z.strictObject({}).meta({
+  id: "TaskAcknowledgeRequest",
+  description: "Acknowledge a task: the organization has taken it on.",
+});
 export const taskCompleteRequestSchema = z
   .strictObject({
     note: boundedText(2000, { multiline: true }).describe("What was done, at most 2000 characters."),

@@ -1,0 +1,55 @@
+export type {
+  Event as WebhookEvent,
+  EventOf,
+  EventType,
+  Signal,
+  SignalData,
+  SignalInput,
+  SignalInputOf,
+  SignalOf,
+  SignalStatus,
+  SignalType,
+} from "@gigbridge/schemas";
+export type { RetryOptions } from "./backoff.js";
+export {
+  type DropEvent,
+  type FlushEvent,
+  GigBridge,
+  type GigBridgeEvents,
+  type GigBridgeOptions,
+  type SignalRequest,
+} from "./client.js";
+export {
+  AuthenticationError,
+  ClientClosedError,
+  ConnectionError,
+  type FieldError,
+  GigBridgeError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionError,
+  type Problem,
+  QueueFullError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+  ValidationError,
+  WebhookVerificationError,
+} from "./errors.js";
+export type { SendOptions, SendResult, SignalMethod, SignalResources } from "./resources.js";
+export type { SpoolOptions } from "./spool.js";
+export type { FetchLike, RetryEvent } from "./transport.js";
+export { uuidv7 } from "./uuid.js";
+export { VERSION } from "./version.js";
+export {
+  generateWebhookSecret,
+  type SignOptions,
+  signWebhook,
+  type VerifyOptions,
+  verifyWebhook,
+  Webhook,
+  type WebhookBody,
+  type WebhookHeaders,
+  type WebhookSignatureHeaders,
+} from "./webhooks.js";

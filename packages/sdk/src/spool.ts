@@ -1,0 +1,121 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Signal } from "@gigbridge/schemas";
+
+export interface SpoolOptions {
+  /** Directory for one file per queued signal. Created if missing. Use one directory per client. */
+  dir: string;
+  /**
+   * fsync each file and the directory before `enqueue` returns (default true). Without it a
+   * killed process still loses nothing, but a power cut may.
+   */
+  fsync?: boolean;
+}
+
+interface SpoolRecord {
+  signal: Signal;
+  spooledAt: number;
+}
+
+const TEMP_PREFIX = ".tmp-";
+const SUFFIX = ".json";
+
+/**
+ * A durable, file-per-signal write-ahead log for the batching queue: a signal is on disk
+ * before `enqueue` returns and leaves the disk only once the gateway has acknowledged it
+ * (or refused it for good). Writes are synchronous on purpose: when `enqueue` returns,
+ * the signal survives SIGKILL. Re-sending after a crash is safe because the gateway
+ * treats the signal id as the idempotency key.
+ */
+export class Spool {
+  readonly dir: string;
+  private readonly fsync: boolean;
+  private counter = 0;
+
+  constructor(options: SpoolOptions) {
+    this.dir = options.dir;
+    this.fsync = options.fsync ?? true;
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  private pathOf(id: string): string {
+    // Ids come from callers; encoding keeps "/" and friends out of the file name.
+    return join(this.dir, `${encodeURIComponent(id)}${SUFFIX}`);
+  }
+
+  /** Writes to a temporary name, fsyncs, then renames, so a file is either whole or absent. */
+  write(signal: Signal): void {
+    const record: SpoolRecord = { signal, spooledAt: Date.now() };
+    const temp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${this.counter++}`);
+    const fd = openSync(temp, "w");
+    try {
+      writeSync(fd, JSON.stringify(record));
+      if (this.fsync) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, this.pathOf(signal.id));
+    if (this.fsync) this.syncDir();
+  }
+
+  /** Forgets a signal the gateway has acknowledged or refused for good. Missing files are fine. */
+  remove(id: string): void {
+    try {
+      unlinkSync(this.pathOf(id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+
+  /**
+   * Signals a previous process spooled but never saw acknowledged, oldest first. Temporary
+   * files are half-written signals whose `enqueue` never returned, so they are deleted.
+   * Unreadable files are renamed `*.corrupt` and reported rather than retried forever.
+   */
+  recover(): { signals: Signal[]; corrupt: string[] } {
+    const records: SpoolRecord[] = [];
+    const corrupt: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        unlinkSync(path);
+        continue;
+      }
+      if (!name.endsWith(SUFFIX)) continue;
+      try {
+        const record = JSON.parse(readFileSync(path, "utf8")) as SpoolRecord;
+        if (typeof record?.signal?.id !== "string") throw new Error("no signal id");
+        records.push(record);
+      } catch {
+        renameSync(path, `${path}.corrupt`);
+        corrupt.push(name);
+      }
+    }
+    records.sort((a, b) => a.spooledAt - b.spooledAt || (a.signal.id < b.signal.id ? -1 : 1));
+    return { signals: records.map((r) => r.signal), corrupt };
+  }
+
+  private syncDir(): void {
+    // Makes the rename itself durable. Some platforms cannot fsync a directory; the file is
+    // still safe against a process crash there.
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.dir, "r");
+      fsyncSync(fd);
+    } catch {
+      // best effort, see above
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}

@@ -38,9 +38,13 @@ export function checkConsent(data: SensitiveData, ctx: z.RefinementCtx<Sensitive
   }
 }
 
+// Explicit `type`s and `properties` keep the rule valid under ajv's strict mode (strictTypes, strictRequired).
 const requiresScope = (scope: ConsentScope) => ({
+  type: "object",
   required: ["consent"],
-  properties: { consent: { properties: { scopes: { contains: { const: scope } } } } },
+  properties: {
+    consent: { type: "object", properties: { scopes: { type: "array", contains: { const: scope } } } },
+  },
 });
 
 /**
@@ -49,12 +53,22 @@ const requiresScope = (scope: ConsentScope) => ({
  */
 export const consentJsonSchemaRule = [
   {
-    if: { required: ["politicalStatus"], properties: { politicalStatus: { not: { const: "none" } } } },
+    if: {
+      type: "object",
+      required: ["politicalStatus"],
+      properties: { politicalStatus: { not: { const: "none" } } },
+    },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
     then: requiresScope("share_membership"),
   },
-  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-  { if: { required: ["homeOrganization"] }, then: requiresScope("share_membership") },
-  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-  { if: { required: ["contact"] }, then: requiresScope("share_contact") },
+  {
+    if: { type: "object", required: ["homeOrganization"], properties: { homeOrganization: true } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
+    then: requiresScope("share_membership"),
+  },
+  {
+    if: { type: "object", required: ["contact"], properties: { contact: true } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
+    then: requiresScope("share_contact"),
+  },
 ];

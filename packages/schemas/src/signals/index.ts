@@ -121,9 +121,9 @@ export const membershipDeclaredDataSchema = z
     allOf: [
       ...consentJsonSchemaRule,
       {
-        if: { properties: { politicalStatus: { enum: ["member", "probationary"] } } },
+        if: { type: "object", properties: { politicalStatus: { enum: ["member", "probationary"] } } },
         // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword
-        then: { required: ["homeOrganization"] },
+        then: { type: "object", required: ["homeOrganization"], properties: { homeOrganization: true } },
       },
     ],
   });

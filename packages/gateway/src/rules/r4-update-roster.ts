@@ -1,0 +1,42 @@
+import type { SignalOf, TaskOf } from "@gigbridge/schemas";
+import type { RecordChange } from "./change.js";
+import { type Decision, emptyDecision, failed, type RuleContext } from "./decision.js";
+import { taskId } from "./ids.js";
+import { defined, identified, isKnownMember, openTask } from "./record.js";
+import { describePlace, route } from "./routing.js";
+
+/**
+ * R4: a known member offboarded → `update_roster` (更新名册) for the covering org: the org on the
+ * member's record, or, if none covered the member's place when it was recorded, the org covering it now.
+ */
+export function r4UpdateRoster(
+  signal: SignalOf<"worker.offboarded">,
+  change: RecordChange,
+  ctx: RuleContext,
+): Decision {
+  const { prev } = change;
+  if (!isKnownMember(prev)) return emptyDecision();
+  let orgId = prev.orgId;
+  if (orgId === null || !ctx.table.byId.has(orgId)) {
+    const place = { platformId: ctx.platformId, regionCode: prev.regionCode, stationId: prev.stationId };
+    const covering = route(ctx.table, place);
+    if (!covering) return failed(describePlace(place));
+    orgId = covering.org.id;
+  }
+  const task = openTask<TaskOf<"update_roster">>(ctx, "update_roster", {
+    id: taskId(ctx.platformId, signal.id, "R4"),
+    kind: "update_roster",
+    rule: "R4",
+    orgId,
+    subjectId: ctx.subjectId,
+    signalId: signal.id,
+    regionCode: prev.regionCode,
+    ...defined({ stationId: prev.stationId }),
+    details: defined({
+      politicalStatus: prev.politicalStatus,
+      reason: signal.data.reason,
+      ...identified(prev),
+    }),
+  });
+  return { ...emptyDecision(), tasks: [task] };
+}

@@ -16,7 +16,7 @@ export const FULL_MEMBERS_FOR_GROUP = 3;
 
 /** The station where the record counts as a full member, if any. Probationary members do not count. */
 export function fullMemberStation(record: WorkerRecord | null): string | null {
-  if (!record || !record.active || record.politicalStatus !== "member") return null;
+  if (!record?.active || record.politicalStatus !== "member") return null;
   return record.stationId ?? null;
 }
 

@@ -22,7 +22,7 @@ export function isMemberStatus(status: PoliticalStatus | undefined): status is M
 export function isKnownMember(
   record: WorkerRecord | null,
 ): record is WorkerRecord & { politicalStatus: MemberStatus } {
-  return record !== null && record.active && isMemberStatus(record.politicalStatus);
+  return record?.active === true && isMemberStatus(record.politicalStatus);
 }
 
 export function allows(consent: Consent | undefined, scope: ConsentScope): boolean {

@@ -277,18 +277,16 @@ export const gatewayConfigSchema = z
       });
     });
 
-    // Walk up from each org; coming back to an org already on the path is a cycle.
+    // Walk up from each org until the root or an org seen before; an org on a cycle walks back to itself.
+    // Orgs that merely hang below a cycle are not reported: fixing the cycle fixes them.
     config.orgs.forEach((org, i) => {
-      const path = new Set<string>([org.id]);
+      const seen = new Set<string>([org.id]);
       let parent = org.parent;
-      while (parent !== null) {
-        if (path.has(parent)) {
-          issue(["orgs", i, "parent"], "org parents form a cycle");
-          return;
-        }
-        path.add(parent);
+      while (parent !== null && !seen.has(parent)) {
+        seen.add(parent);
         parent = orgsById.get(parent)?.parent ?? null;
       }
+      if (parent === org.id) issue(["orgs", i, "parent"], "org parents form a cycle");
     });
 
     const dupEndpoints = duplicates(config.endpoints.map((e) => e.id));

@@ -42,6 +42,8 @@ export function parseRetryAfter(
   const trimmed = value.trim();
   if (trimmed === "") return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP date always has a weekday and month name; this keeps "-5" or "2" from parsing as a year.
+  if (!/[A-Za-z]/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -49,8 +49,12 @@ beforeEach(() => {
   vi.useFakeTimers();
 });
 afterEach(async () => {
+  for (const c of clients.splice(0)) {
+    const closed = c.close({ timeoutMs: 10 });
+    await vi.advanceTimersByTimeAsync(10);
+    await closed;
+  }
   server.resetHandlers();
-  for (const c of clients.splice(0)) await c.close({ timeoutMs: 10 }).catch(() => {});
   vi.useRealTimers();
 });
 

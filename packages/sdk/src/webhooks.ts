@@ -21,11 +21,12 @@ export type WebhookHeaders =
   | Record<string, string | string[] | undefined>
   | { get(name: string): string | null };
 
-export interface WebhookSignatureHeaders {
+// A type alias rather than an interface so it can be passed where a header record is expected.
+export type WebhookSignatureHeaders = {
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 export interface VerifyOptions {
   /** How far the timestamp may be from now, either way. Default 300 seconds. */

@@ -1,0 +1,186 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { waitFor } from "@gigbridge/testkit";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type FlushEvent, GigBridge, type GigBridgeOptions } from "./client.js";
+import { ClientClosedError, GigBridgeError, ServerError, ValidationError } from "./errors.js";
+import { Spool } from "./spool.js";
+import {
+  accept,
+  baseUrl,
+  batchUrl,
+  exampleSignal,
+  gatewayRoute,
+  problem,
+  signalsOf,
+} from "./testing/gateway-mock.js";
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+let dir: string;
+const clients: GigBridge[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "gigbridge-spool-"));
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close({ timeoutMs: 10 });
+  server.resetHandlers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function client(options: Partial<GigBridgeOptions> = {}): GigBridge {
+  const c = new GigBridge({
+    apiKey: "gb_test_key",
+    baseUrl,
+    spool: { dir },
+    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+const spooled = () => readdirSync(dir).filter((name) => name.endsWith(".json"));
+
+describe("spool", () => {
+  it("has the signal on disk when enqueue returns and removes it once accepted", async () => {
+    server.use(gatewayRoute(batchUrl).handler);
+    const c = client();
+    const signal = exampleSignal();
+    const outcome = c.enqueue(signal);
+    expect(spooled()).toEqual([`${signal.id}.json`]);
+    await c.flush();
+    expect(await outcome).toEqual({ id: signal.id, status: "accepted" });
+    expect(spooled()).toEqual([]);
+  });
+
+  it("removes a duplicate too: the gateway already has it", async () => {
+    const signal = exampleSignal();
+    server.use(gatewayRoute(batchUrl, (r) => accept(signalsOf(r), [signal.id!])).handler);
+    const c = client();
+    const outcome = c.enqueue(signal);
+    await c.flush();
+    expect((await outcome).status).toBe("duplicate");
+    expect(spooled()).toEqual([]);
+  });
+
+  it("keeps a signal whose retries ran out, and a new client on the directory sends it", async () => {
+    server.use(gatewayRoute(batchUrl, () => problem(503)).handler);
+    const first = client();
+    const signal = exampleSignal();
+    const outcome = first.enqueue(signal);
+    await first.flush();
+    await expect(outcome).rejects.toBeInstanceOf(ServerError);
+    await first.close();
+    expect(spooled()).toHaveLength(1);
+
+    server.resetHandlers();
+    const route = gatewayRoute(batchUrl);
+    server.use(route.handler);
+    const second = client();
+    const flushes: FlushEvent[] = [];
+    second.on("flush", (event) => flushes.push(event));
+    await waitFor(() => flushes.length === 1, { description: "the leftover to be re-sent" });
+    expect(flushes[0]).toEqual({ count: 1, accepted: 1, duplicates: 0, failed: 0 });
+    expect(signalsOf(route.requests[0]!).map((s) => s.id)).toEqual([signal.id]);
+    expect(spooled()).toEqual([]);
+  });
+
+  it("re-sends leftovers oldest first with the same ids and bodies", async () => {
+    const spool = new Spool({ dir });
+    const signals = [exampleSignal(), exampleSignal(), exampleSignal()].map((s) => ({
+      ...s,
+      occurredAt: "2024-06-01T09:30:00+08:00",
+    }));
+    for (const s of signals) spool.write(s as never);
+    const route = gatewayRoute(batchUrl);
+    server.use(route.handler);
+    const c = client();
+    await c.flush();
+    expect(signalsOf(route.requests[0]!)).toEqual(signals);
+  });
+
+  it("deletes a signal the gateway refused as invalid, and emits error", async () => {
+    server.use(
+      gatewayRoute(batchUrl, () =>
+        problem(422, { errors: [{ pointer: "/signals/0/data/reason", detail: "must be one of" }] }),
+      ).handler,
+    );
+    const c = client();
+    const errors: unknown[] = [];
+    c.on("error", (e) => errors.push(e));
+    const outcome = c.enqueue(exampleSignal());
+    await c.flush();
+    await expect(outcome).rejects.toBeInstanceOf(ValidationError);
+    expect(errors).toEqual([expect.any(ValidationError)]);
+    expect(spooled()).toEqual([]);
+  });
+
+  it("keeps signals refused for a bad key, so a fixed key can send them later", async () => {
+    server.use(gatewayRoute(batchUrl, () => problem(401)).handler);
+    const c = client();
+    const outcome = c.enqueue(exampleSignal());
+    await c.flush();
+    await expect(outcome).rejects.toBeInstanceOf(GigBridgeError);
+    expect(spooled()).toHaveLength(1);
+  });
+
+  it("keeps what close() could not send in time", async () => {
+    server.use(gatewayRoute(batchUrl, () => new Promise<Response>(() => {})).handler);
+    const c = client();
+    const outcome = c.enqueue(exampleSignal());
+    await c.close({ timeoutMs: 50 });
+    await expect(outcome).rejects.toBeInstanceOf(ClientClosedError);
+    expect(spooled()).toHaveLength(1);
+  });
+
+  it("removes the file of a signal dropped under drop-oldest", async () => {
+    const c = client({ maxQueueSize: 1, onQueueFull: "drop-oldest" });
+    const oldest = exampleSignal();
+    const dropped = c.enqueue(oldest);
+    const newest = exampleSignal();
+    void c.enqueue(newest);
+    await expect(dropped).rejects.toThrow();
+    expect(spooled()).toEqual([`${newest.id}.json`]);
+    server.use(gatewayRoute(batchUrl).handler);
+    await c.flush();
+  });
+
+  it("does not write a signal that fails validation or finds the queue full", async () => {
+    const c = client({ maxQueueSize: 1 });
+    await expect(c.enqueue({ type: "worker.offboarded", data: {} } as never)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    const kept = c.enqueue(exampleSignal());
+    await expect(c.enqueue(exampleSignal())).rejects.toThrow(/queue/);
+    expect(spooled()).toHaveLength(1);
+    server.use(gatewayRoute(batchUrl).handler);
+    await c.flush();
+    await kept;
+  });
+
+  it("deletes half-written temp files and sets aside unreadable ones on start", async () => {
+    writeFileSync(join(dir, ".tmp-1234-0"), '{"signal":');
+    writeFileSync(join(dir, "broken.json"), "not json");
+    const c = client();
+    const errors: unknown[] = [];
+    c.on("error", (e) => errors.push(e));
+    await waitFor(() => errors.length === 1, { description: "the corrupt file to be reported" });
+    expect(existsSync(join(dir, ".tmp-1234-0"))).toBe(false);
+    expect(existsSync(join(dir, "broken.json.corrupt"))).toBe(true);
+    expect(String(errors[0])).not.toContain("not json");
+  });
+
+  it("keeps ids with path characters inside the directory", () => {
+    const spool = new Spool({ dir });
+    spool.write({ ...exampleSignal(), id: "../a/b:c" } as never);
+    expect(spooled()).toEqual(["..%2Fa%2Fb%3Ac.json"]);
+    expect(spool.recover().signals.map((s) => s.id)).toEqual(["../a/b:c"]);
+    spool.remove("../a/b:c");
+    expect(spooled()).toEqual([]);
+  });
+});

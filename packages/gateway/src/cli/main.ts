@@ -21,6 +21,8 @@ Options for start/serve/work:
   --config <file>   configuration JSON (default: $GIGBRIDGE_CONFIG)
   --port <n>        HTTP port (default: $PORT or 8787)
   --host <addr>     HTTP address (default: 127.0.0.1)
+  --data-dir <dir>  where a locally started redis-server keeps its data
+                    (default: $GIGBRIDGE_DATA_DIR or .data/redis)
   --dev             development mode: the documented dev master key when
                     GIGBRIDGE_MASTER_KEY is unset, and a demo webhook receiver
 
@@ -62,6 +64,7 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
       port: { type: "string" },
       host: { type: "string" },
       dev: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
     },
   });
   const configPath = values.config ?? process.env.GIGBRIDGE_CONFIG;
@@ -77,16 +80,17 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     );
     return 2;
   }
-  const demo =
-    values.dev && roles.workers ? await startDemoReceiver(8788, (line) => console.log(line)) : undefined;
   const running = await runGateway({
     config,
     masterKey: parseMasterKey(masterKeyText),
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+    dataDir: values["data-dir"] ?? process.env.GIGBRIDGE_DATA_DIR ?? ".data/redis",
     ...roles,
     port: Number(values.port ?? process.env.PORT ?? 8787),
     host: values.host ?? "127.0.0.1",
   });
+  const demo =
+    values.dev && roles.workers ? await startDemoReceiver(8788, (line) => console.log(line)) : undefined;
 
   const lines = [
     `GigBridge is running (Redis: ${redact(running.redisUrl)}${process.env.REDIS_URL ? "" : ", started locally"})`,
@@ -122,9 +126,8 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
           resolve();
         });
     };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
   });
   console.log("GigBridge: stopped.");
   return 0;
@@ -176,6 +179,7 @@ main(process.argv.slice(2)).then(
     } else {
       console.error("gigbridge:", error instanceof Error ? error.message : error);
     }
-    process.exitCode = 1;
+    // Exit now: a half-started gateway may hold sockets open.
+    process.exit(1);
   },
 );

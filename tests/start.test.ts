@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const cli = join(root, "packages/gateway/dist/cli/main.js");
+
+/**
+ * What `npm start` runs, as a newcomer runs it: no REDIS_URL, so the gateway
+ * starts its own redis-server, serves the demo configuration, and leaves
+ * nothing behind after Ctrl-C.
+ */
+describe("gigbridge start --dev (what npm start runs)", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "gigbridge-start-"));
+  let child: ChildProcess | undefined;
+  let replacement: RedisServer | undefined;
+  afterAll(async () => {
+    child?.kill("SIGKILL");
+    await replacement?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts its own Redis, reports readiness, survives a Redis crash and stops cleanly", async () => {
+    const port = await freePort();
+    const env = { ...process.env };
+    delete env.REDIS_URL;
+    delete env.GIGBRIDGE_MASTER_KEY;
+    child = spawn(
+      process.execPath,
+      [
+        cli,
+        "start",
+        "--config",
+        "examples/dev/config.json",
+        "--dev",
+        "--port",
+        String(port),
+        "--data-dir",
+        dataDir,
+      ],
+      { cwd: root, env: { ...env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(() => output.includes("Press Ctrl-C"), {
+      timeoutMs: 20_000,
+      description: `startup banner; got: ${output}`,
+    });
+    expect(output).toContain(`${base}/docs`);
+    expect(output).toContain(`${base}/ops/queues`);
+    const redisUrl = output.match(/Redis: (redis:\/\/127\.0\.0\.1:\d+), started locally/)?.[1];
+    expect(redisUrl).toBeDefined();
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { description: "readyz 200" });
+
+    // Kill the gateway's Redis as a crash would: /readyz turns 503 within 2 seconds.
+    const probe = new Redis(redisUrl as string);
+    const pid = Number((await probe.info("server")).match(/process_id:(\d+)/)?.[1]);
+    probe.disconnect();
+    process.kill(pid, "SIGKILL");
+    const killedAt = performance.now();
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, {
+      timeoutMs: 2000,
+      description: "readyz 503",
+    });
+    expect(performance.now() - killedAt).toBeLessThan(2000);
+
+    // A Redis answering again on the same address brings it back without a restart.
+    replacement = await RedisServer.start({ port: Number(new URL(redisUrl as string).port), dir: dataDir });
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, {
+      description: "readyz back to 200",
+    });
+
+    const exited = new Promise<number | null>((done) => child?.once("exit", (code) => done(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toContain("GigBridge: stopped.");
+  });
+
+  it("leaves no redis-server or node process behind after Ctrl-C", async () => {
+    const port = await freePort();
+    const env = { ...process.env, LOG_LEVEL: "warn" };
+    delete env.REDIS_URL;
+    const run = spawn(
+      process.execPath,
+      [
+        cli,
+        "start",
+        "--config",
+        "examples/dev/config.json",
+        "--dev",
+        "--port",
+        String(port),
+        "--data-dir",
+        dataDir,
+      ],
+      { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let output = "";
+    run.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor(() => output.includes("Press Ctrl-C"), {
+      timeoutMs: 20_000,
+      description: "startup banner",
+    });
+    const redisUrl = output.match(/Redis: (redis:\/\/127\.0\.0\.1:\d+), started locally/)?.[1] as string;
+    const probe = new Redis(redisUrl);
+    const redisPid = Number((await probe.info("server")).match(/process_id:(\d+)/)?.[1]);
+    probe.disconnect();
+
+    const exited = new Promise<number | null>((done) => run.once("exit", (code) => done(code)));
+    run.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(isAlive(redisPid)).toBe(false);
+    expect(isAlive(run.pid as number)).toBe(false);
+  });
+
+  it("exits with a one-line hint when redis-server is not installed", async () => {
+    const env = { ...process.env, PATH: "/nonexistent" };
+    delete env.REDIS_URL;
+    const run = spawn(
+      process.execPath,
+      [cli, "start", "--config", "examples/dev/config.json", "--dev", "--port", "0", "--data-dir", dataDir],
+      {
+        cwd: root,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    run.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((done) => run.once("exit", (c) => done(c)));
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/redis-server was not found: install Redis .* or set REDIS_URL/);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

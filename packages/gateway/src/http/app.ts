@@ -129,19 +129,20 @@ function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
     gw.metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
     gw.metrics.httpDuration.observe({ route, method: c.req.method }, seconds);
     c.res.headers.set("x-request-id", c.get("requestId"));
-    if (c.res.status >= 500) {
-      gw.logger.warn(
-        { requestId: c.get("requestId"), route, status: c.res.status },
-        "request answered with an error",
-      );
-    } else {
-      gw.logger.debug(
-        { requestId: c.get("requestId"), route, status: c.res.status, ms: seconds * 1000 },
-        "request",
-      );
-    }
+    const entry = {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      ms: seconds * 1000,
+    };
+    if (c.res.status >= 500) gw.logger.warn(entry, "request failed");
+    else if (!quietRoutes.has(route)) gw.logger.info(entry, "request");
   };
 }
+
+/** Probes and scrapes would drown the log. */
+const quietRoutes = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /** The matched route pattern (bounded label values), or `unmatched`. */
 function routeOf(c: Context<AppEnv>): string {

@@ -88,7 +88,7 @@ describe("gigbridge start --dev (what npm start runs)", () => {
 
   it("leaves no redis-server or node process behind after Ctrl-C", async () => {
     const port = await freePort();
-    const env = { ...process.env, LOG_LEVEL: "warn" };
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
     delete env.REDIS_URL;
     const run = spawn(
       process.execPath,
@@ -126,7 +126,7 @@ describe("gigbridge start --dev (what npm start runs)", () => {
   });
 
   it("exits with a one-line hint when redis-server is not installed", async () => {
-    const env = { ...process.env, PATH: "/nonexistent" };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: "/nonexistent" };
     delete env.REDIS_URL;
     const run = spawn(
       process.execPath,

@@ -183,4 +183,14 @@ describe("spool", () => {
     spool.remove("../a/b:c");
     expect(spooled()).toEqual([]);
   });
+
+  it("names a file by hash when the encoded id would be too long for the file system", () => {
+    const spool = new Spool({ dir });
+    const id = ":".repeat(128);
+    spool.write({ ...exampleSignal(), id } as never);
+    expect(spooled()).toEqual([expect.stringMatching(/^%sha256-[0-9a-f]{64}\.json$/)]);
+    expect(spool.recover().signals.map((s) => s.id)).toEqual([id]);
+    spool.remove(id);
+    expect(spooled()).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   closeSync,
   fsyncSync,
@@ -49,8 +50,12 @@ export class Spool {
   }
 
   private pathOf(id: string): string {
-    // Ids come from callers; encoding keeps "/" and friends out of the file name.
-    return join(this.dir, `${encodeURIComponent(id)}${SUFFIX}`);
+    // Ids come from callers; encoding keeps "/" and friends out of the file name. An id whose
+    // encoding would exceed common 255-byte name limits is named by its hash instead; "%s"
+    // cannot come out of encodeURIComponent, so the two kinds of name never collide.
+    const encoded = encodeURIComponent(id);
+    const name = encoded.length <= 200 ? encoded : `%sha256-${createHash("sha256").update(id).digest("hex")}`;
+    return join(this.dir, `${name}${SUFFIX}`);
   }
 
   /** Writes to a temporary name, fsyncs, then renames, so a file is either whole or absent. */

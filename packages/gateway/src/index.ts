@@ -1,4 +1,4 @@
-export { loadConfig, parseConfig, ConfigError } from "./config/load.js";
+export { ConfigError, loadConfig, parseConfig } from "./config/load.js";
 export { createGateway, type Gateway, type GatewayOptions } from "./core/context.js";
 export { Credentials, hashKey, type Principal } from "./core/credentials.js";
 export { GatewayError } from "./core/errors.js";
@@ -7,5 +7,5 @@ export { createLogger } from "./core/logger.js";
 export { DEV_MASTER_KEY, parseMasterKey, subjectIdOf } from "./core/master-key.js";
 export { createApp } from "./http/app.js";
 export { routeModules } from "./http/routes.js";
-export { signalJobId, type SignalJob } from "./ingest/intake.js";
-export { runGateway, type RunningGateway, type RunOptions } from "./runtime/start.js";
+export { type SignalJob, signalJobId } from "./ingest/intake.js";
+export { type RunningGateway, type RunOptions, runGateway } from "./runtime/start.js";

@@ -1,5 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { Writable } from "node:stream";
+import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from "@gigbridge/schemas";
+import { createGateway } from "../core/context.js";
+import { hashKey } from "../core/credentials.js";
+import { createLogger } from "../core/logger.js";
+import { connect } from "../core/redis.js";
+import { createApp } from "../http/app.js";
+import { endpointRoutes } from "./routes.js";
 
 /** A request a {@link Receiver} got. */
 export interface ReceivedRequest {
@@ -16,11 +25,14 @@ export type ReceiverReply = { status: number; headers?: Record<string, string>; 
 /**
  * A real HTTP server on 127.0.0.1 for delivery tests: records every request and
  * answers as `reply` says (changeable mid-test to bring a receiver "back up").
- * Test support only; nothing in the gateway imports it.
+ * Test support for delivery's tests; nothing in the gateway imports this module.
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
-  reply: (request: ReceivedRequest) => ReceiverReply = () => ({ status: 204 });
+  reply: (request: ReceivedRequest) => ReceiverReply | Promise<ReceiverReply> = () => ({ status: 204 });
+  /** Requests being answered right now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly sockets = new Set<Socket>();
   private readonly hanging = new Set<ServerResponse>();
 
@@ -45,13 +57,17 @@ export class Receiver {
           at: Date.now(),
         };
         receiver.requests.push(received);
-        const reply = receiver.reply(received);
-        if (reply === "hang") {
-          receiver.hanging.add(res);
-          return;
-        }
-        res.writeHead(reply.status, reply.headers ?? {});
-        res.end(reply.body ?? "");
+        receiver.inFlight++;
+        receiver.maxInFlight = Math.max(receiver.maxInFlight, receiver.inFlight);
+        res.once("close", () => receiver.inFlight--);
+        Promise.resolve(receiver.reply(received)).then((reply) => {
+          if (reply === "hang") {
+            receiver.hanging.add(res);
+            return;
+          }
+          res.writeHead(reply.status, reply.headers ?? {});
+          res.end(reply.body ?? "");
+        });
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -75,4 +91,75 @@ export class Receiver {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Org keys the test configuration accepts: `Authorization: Bearer <key>`. */
+export const TEST_ORG_KEYS = {
+  "org-a": "gb_ok_test_org_a_key_0000000000",
+  "org-b": "gb_ok_test_org_b_key_0000000000",
+};
+
+/**
+ * A gateway configuration for delivery tests: two orgs with keys, loopback
+ * allowed, a compressed retry schedule without jitter, and whatever `overrides` say.
+ */
+export function testConfig(overrides: {
+  endpoints?: GatewayConfigInput["endpoints"];
+  retry?: GatewayConfigInput["retry"];
+  delivery?: GatewayConfigInput["delivery"];
+}): GatewayConfig {
+  const org = (id: keyof typeof TEST_ORG_KEYS) => ({
+    id,
+    code: id.toUpperCase(),
+    name: `Test ${id}`,
+    kind: "branch" as const,
+    parent: null,
+    regions: ["11"],
+    keyHashes: [hashKey(TEST_ORG_KEYS[id])],
+  });
+  return gatewayConfigSchema.parse({
+    platforms: [],
+    orgs: [org("org-a"), org("org-b")],
+    endpoints: overrides.endpoints ?? [],
+    retry: { schedule: [0, 50, 100], jitter: 0, ...overrides.retry },
+    delivery: { timeout: 2_000, allowNetworks: ["loopback"], ...overrides.delivery },
+  });
+}
+
+/** A log destination that keeps parsed lines for assertions. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split("\n")) if (line.trim()) this.lines.push(JSON.parse(line));
+    done();
+  }
+}
+
+/** A gateway on `redisUrl` with the delivery routes mounted behind the real org-key auth. */
+export async function startTestGateway(redisUrl: string, config: GatewayConfig) {
+  const logs = new LogCapture();
+  const gw = await createGateway({
+    config,
+    redisUrl,
+    masterKey: randomBytes(32),
+    logger: createLogger({ level: "info", destination: logs }),
+  });
+  await connect(gw.redis);
+  await gw.redis.flushdb();
+  const app = createApp(gw, { routes: [endpointRoutes] });
+  const call = async (org: keyof typeof TEST_ORG_KEYS, method: string, path: string, body?: unknown) => {
+    const response = await app.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${TEST_ORG_KEYS[org]}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
+    const parsed: any = text ? JSON.parse(text) : undefined;
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return { gw, app, call, logs };
 }

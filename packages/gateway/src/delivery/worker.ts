@@ -1,0 +1,165 @@
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Agent } from "undici";
+import type { Gateway } from "../core/context.js";
+import { queues } from "../core/keys.js";
+import { acquireSlot, releaseSlot } from "./concurrency.js";
+import { deliverOnce, deliveryAgent } from "./deliver.js";
+import { findEndpoint } from "./endpoints.js";
+import { type DisabledReason, disableEndpoint, recordFailure, recordSuccess } from "./health.js";
+import { deliveryKeys } from "./keys.js";
+import { deliveryMetrics } from "./metrics.js";
+import type { LookupAll } from "./network.js";
+import { DELIVERY_BACKOFF, type DeliveryJobData, webhookBody } from "./outbox.js";
+import { isLastAttempt, nextDelayMs, retryDelayMs } from "./schedule.js";
+import type { AttemptResult } from "./send.js";
+
+/** Why a message ended in the failed set; the job's `failedReason`. */
+export type FailureReason =
+  | "retries_exhausted"
+  | "endpoint_disabled"
+  | "endpoint_deleted"
+  | "network_refused";
+
+/** A failed attempt that will be retried; carries the receiver's `Retry-After` to the backoff strategy. */
+export class AttemptFailedError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = "AttemptFailedError";
+  }
+}
+
+export interface DeliveryWorkerOptions {
+  /** Deliveries this process runs at once, across endpoints. Default 64. */
+  concurrency?: number;
+  /** Name resolution for the delivery agent (tests). */
+  lookup?: LookupAll;
+  /** Called once when the gateway disables an endpoint (410 or failing for `delivery.disableAfter`). */
+  onEndpointDisabled?: (event: {
+    orgId: string;
+    endpointId: string;
+    reason: DisabledReason;
+    at: string;
+  }) => void;
+}
+
+export interface DeliveryWorker {
+  readonly name: string;
+  readonly worker: Worker<DeliveryJobData>;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+function describe(result: AttemptResult): string {
+  return result.status === undefined ? (result.error ?? "no answer") : `HTTP ${result.status}`;
+}
+
+/**
+ * Consumes `deliveries`: one attempt per run of a job. Retries follow
+ * `retry.schedule` through BullMQ's backoff (never earlier than `Retry-After`);
+ * when the schedule is exhausted the message fails as `retries_exhausted` and
+ * stays in the failed set for replay. At most `delivery.concurrencyPerEndpoint`
+ * deliveries run per endpoint across all processes; a job that finds its
+ * endpoint busy steps aside without using up an attempt.
+ */
+export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions = {}): DeliveryWorker {
+  const { name, prefix } = queues.deliveries;
+  const agent: Agent = deliveryAgent(gw, options.lookup);
+  const metrics = deliveryMetrics(gw);
+  const leaseMs = gw.config.delivery.timeout + 30_000;
+
+  const disabled = (orgId: string, endpointId: string, reason: DisabledReason) => {
+    const at = new Date(gw.now()).toISOString();
+    metrics.disabled.inc({ reason });
+    gw.logger.warn(
+      { orgId, endpointId, reason },
+      "endpoint disabled; re-enable it with POST /v1/endpoints/{id}/enable",
+    );
+    options.onEndpointDisabled?.({ orgId, endpointId, reason, at });
+  };
+
+  const fail = (job: Job<DeliveryJobData>, reason: FailureReason): never => {
+    gw.metrics.failures.inc({ queue: name, reason });
+    gw.logger.info(
+      { msgId: job.data.msgId, orgId: job.data.orgId, endpointId: job.data.endpointId, reason },
+      "delivery failed; kept for replay",
+    );
+    throw new UnrecoverableError(reason);
+  };
+
+  const processor = async (job: Job<DeliveryJobData>, token?: string) => {
+    const { msgId, orgId, endpointId } = job.data;
+    const endpoint = await findEndpoint(gw, orgId, endpointId);
+    if (!endpoint) return fail(job, "endpoint_deleted");
+    if (await gw.redis.sismember(deliveryKeys.disabled(orgId), endpointId))
+      return fail(job, "endpoint_disabled");
+
+    const slotKey = deliveryKeys.inflight(orgId, endpointId);
+    const limit = gw.config.delivery.concurrencyPerEndpoint;
+    if (!(await acquireSlot(gw.redis, slotKey, job.id ?? msgId, limit, gw.now(), leaseMs))) {
+      // Busy endpoint: come back shortly; moveToDelayed does not count an attempt.
+      await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 400), token);
+      throw new DelayedError();
+    }
+    const attempt = job.attemptsMade + 1;
+    let result: AttemptResult;
+    try {
+      result = await deliverOnce(gw, endpoint, { msgId, body: webhookBody(job.data), attempt, agent });
+    } finally {
+      await releaseSlot(gw.redis, slotKey, job.id ?? msgId).catch(() => {});
+    }
+
+    const now = gw.now();
+    switch (result.outcome) {
+      case "success":
+        await recordSuccess(gw, orgId, endpointId, now);
+        return { status: result.status, attempt };
+      case "disable":
+        if (await disableEndpoint(gw, orgId, endpointId, "gone", now)) disabled(orgId, endpointId, "gone");
+        return fail(job, "endpoint_disabled");
+      case "fail":
+        await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
+        return fail(job, result.reason ?? "network_refused");
+      case "retry": {
+        const health = await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
+        if (health === "disabled") disabled(orgId, endpointId, "failing");
+        if (health !== "enabled") return fail(job, "endpoint_disabled");
+        if (isLastAttempt(attempt, gw.config.retry.schedule)) return fail(job, "retries_exhausted");
+        throw new AttemptFailedError(`attempt ${attempt} failed: ${describe(result)}`, result.retryAfterMs);
+      }
+    }
+  };
+
+  const connection = gw.workerConnection(`gigbridge:worker:${name}`);
+  const worker = new Worker<DeliveryJobData>(name, processor, {
+    connection,
+    prefix,
+    concurrency: options.concurrency ?? 64,
+    settings: {
+      backoffStrategy: (attemptsMade, type, error) => {
+        if (type !== DELIVERY_BACKOFF) return -1;
+        const scheduled = nextDelayMs(attemptsMade, gw.config.retry.schedule, gw.config.retry.jitter);
+        // Past the schedule (only for errors outside an attempt, such as Redis going away): give up.
+        if (scheduled === undefined) return -1;
+        const retryAfter = error instanceof AttemptFailedError ? error.retryAfterMs : undefined;
+        return Math.max(1, retryDelayMs(scheduled, retryAfter));
+      },
+    },
+  });
+  worker.on("error", (error) => gw.logger.warn({ err: error }, "delivery worker error"));
+
+  let closed = false;
+  return {
+    name,
+    worker,
+    ready: () => !closed && worker.isRunning(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

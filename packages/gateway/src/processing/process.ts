@@ -1,0 +1,223 @@
+import type { Signal } from "@gigbridge/schemas";
+import { UnrecoverableError } from "bullmq";
+import type { Gateway } from "../core/context.js";
+import { keys } from "../core/keys.js";
+import { subjectIdOf } from "../core/master-key.js";
+import { Script } from "../delivery/script.js";
+import type { SignalJob } from "../ingest/intake.js";
+import { decide, workerIdOf } from "../rules/decide.js";
+import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
+import { eventId } from "../rules/ids.js";
+import { ensureTask } from "../tasks/create.js";
+import { type EmitEvent, outbox } from "../tasks/events.js";
+import { addPoints } from "./ledger.js";
+import { routingTableOf } from "./org-table.js";
+import { commitDecision, loadRecord, takenDecision } from "./records.js";
+import { applyStationChange, loadStation, saveStation } from "./stations.js";
+
+/**
+ * The signal cannot be routed now: the job fails at once (no retries: only an operator adding an
+ * org can fix it) and stays in the failed set for replay. `failedReason` is `no_route`.
+ */
+export class NoRouteError extends UnrecoverableError {
+  readonly reason = "no_route";
+  constructor(readonly detail: string) {
+    super("no_route");
+    this.name = "NoRouteError";
+  }
+}
+
+export interface ProcessOptions {
+  /** Where events go; the delivery outbox by default. */
+  emit?: EmitEvent;
+}
+
+export interface ProcessResult {
+  subjectId: string | null;
+  tasks: string[];
+}
+
+// A worker's signals rarely race; when they do, the loser reads the record again and decides again.
+const MAX_CONFLICTS = 20;
+
+/**
+ * Turns one accepted signal into work: derive the subject, read its record, run the rules, store
+ * the record with the decision, then create tasks, update station counts (R6), add points (R7),
+ * emit events and mark the signal processed. Every step after the decision is idempotent and the
+ * decision itself is remembered per signal, so running this again for the same signal (a retry, a
+ * stalled job, an operator's replay) yields the same tasks and events and counts nothing twice.
+ */
+export async function processSignal(
+  gw: Gateway,
+  job: SignalJob,
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
+  const { platformId, signal } = job;
+  const emit = options.emit ?? outbox(gw);
+  const workerId = workerIdOf(signal);
+  const subjectId = workerId === null ? null : subjectIdOf(gw.masterKey, platformId, workerId);
+
+  let decision: Decision;
+  let version = 0;
+  if (subjectId === null) {
+    decision = decide(signal, null, await ruleContext(gw, platformId, "", signal, null));
+    if (decision.failure) await failNoRoute(gw, platformId, signal, decision.failure.detail);
+  } else {
+    const decided = await decideOnce(gw, platformId, subjectId, signal);
+    decision = decided.decision;
+    version = decided.version;
+  }
+
+  const taskIds: string[] = [];
+  for (const task of decision.tasks) taskIds.push((await ensureTask(gw, task, emit)).task.id);
+  for (const change of decision.stations) {
+    const outcome = await applyStationChange(
+      gw.redis,
+      platformId,
+      subjectId ?? "",
+      version,
+      change,
+      `${platformId}|${signal.id}`,
+    );
+    if (outcome.fired && change.candidate) {
+      const candidate = {
+        ...change.candidate,
+        details: { ...change.candidate.details, memberCount: outcome.memberCount },
+      };
+      taskIds.push((await ensureTask(gw, candidate, emit)).task.id);
+    }
+  }
+  if (decision.points) {
+    const { entry } = await addPoints(gw.redis, decision.points);
+    await emit({
+      eventId: eventId("points.awarded", entry.subjectId, entry.activityId),
+      orgId: entry.orgId,
+      type: "points.awarded",
+      data: {
+        subjectId: entry.subjectId,
+        orgId: entry.orgId,
+        activityId: entry.activityId,
+        kind: entry.kind,
+        hours: entry.hours,
+        points: entry.points,
+        balance: entry.balance,
+        occurredAt: entry.occurredAt,
+      },
+    });
+  }
+  for (const event of decision.events) await emit(event);
+  if (decision.station) await saveStation(gw.redis, decision.station);
+  await markSignal(gw, platformId, signal.id, { status: "processed", tasks: taskIds });
+  return { subjectId, tasks: taskIds };
+}
+
+async function decideOnce(
+  gw: Gateway,
+  platformId: string,
+  subjectId: string,
+  signal: Signal,
+): Promise<{ decision: Decision; version: number }> {
+  const taken = await takenDecision(gw.redis, subjectId, signal.id);
+  if (taken) return taken;
+  const memoTtl = gw.config.ingest.idempotencyWindow;
+  for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+    const { record, version } = await loadRecord(gw.redis, subjectId);
+    const decision = decide(signal, record, await ruleContext(gw, platformId, subjectId, signal, record));
+    if (decision.failure) return failNoRoute(gw, platformId, signal, decision.failure.detail);
+    const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, memoTtl);
+    if (result.outcome === "written") return { decision, version: result.version };
+    if (result.outcome === "decided_before") return result;
+  }
+  throw new Error(`the worker record kept changing while signal ${signal.id} was processed; retrying later`);
+}
+
+async function ruleContext(
+  gw: Gateway,
+  platformId: string,
+  subjectId: string,
+  signal: Signal,
+  record: WorkerRecord | null,
+): Promise<RuleContext> {
+  const stationId = stationOf(signal) ?? record?.stationId;
+  const [table, station] = await Promise.all([
+    routingTableOf(gw),
+    stationId ? loadStation(gw.redis, platformId, stationId) : undefined,
+  ]);
+  return { platformId, subjectId, table, deadlines: gw.config.deadlines, now: gw.now(), station };
+}
+
+/** The station a signal puts the worker at, for R6's task details. */
+function stationOf(signal: Signal): string | undefined {
+  switch (signal.type) {
+    case "worker.onboarded":
+    case "membership.declared":
+      return signal.data.stationId;
+    case "worker.relocated":
+      return signal.data.to.stationId;
+    default:
+      return undefined;
+  }
+}
+
+async function failNoRoute(gw: Gateway, platformId: string, signal: Signal, detail: string): Promise<never> {
+  gw.metrics.failures.inc({ queue: "signals", reason: "no_route" });
+  gw.logger.info(
+    { platformId, signalId: signal.id, type: signal.type, detail },
+    "signal failed: no_route; kept for replay",
+  );
+  await markSignal(gw, platformId, signal.id, { status: "failed", failure: { reason: "no_route", detail } });
+  throw new NoRouteError(detail);
+}
+
+/**
+ * Updates the status `GET /v1/signals/{id}` reads. KEYS: the signal's status hash. ARGV: status,
+ * processedAt (ms), tasks JSON, failure reason, failure detail ('' = none), lifetime (ms) for a hash
+ * that has none (it expired before a late replay re-created it).
+ */
+const MARK = new Script(`
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'processedAt', ARGV[2], 'tasks', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'failureReason', ARGV[4], 'failureDetail', ARGV[5])
+else
+  redis.call('HDEL', KEYS[1], 'failureReason', 'failureDetail')
+end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+return 1
+`);
+
+/** After the last retry of an error other than `no_route`, so the platform sees the signal failed. */
+export async function markSignalFailed(
+  gw: Gateway,
+  platformId: string,
+  signalId: string,
+  detail: string,
+): Promise<void> {
+  await markSignal(gw, platformId, signalId, {
+    status: "failed",
+    failure: { reason: "processing_error", detail },
+  });
+}
+
+async function markSignal(
+  gw: Gateway,
+  platformId: string,
+  signalId: string,
+  state:
+    | { status: "processed"; tasks: string[] }
+    | { status: "failed"; failure: { reason: string; detail: string } },
+): Promise<void> {
+  const tasks = state.status === "processed" ? state.tasks : [];
+  const failure = state.status === "failed" ? state.failure : { reason: "", detail: "" };
+  await MARK.run(
+    gw.redis,
+    [keys.signal(platformId, signalId)],
+    [
+      state.status,
+      gw.now(),
+      JSON.stringify(tasks),
+      failure.reason,
+      failure.detail,
+      gw.config.ingest.idempotencyWindow,
+    ],
+  );
+}

@@ -1,0 +1,88 @@
+import type { Redis } from "ioredis";
+import { Script } from "../delivery/script.js";
+import type { Decision, WorkerRecord } from "../rules/decision.js";
+import { workerKeys } from "./keys.js";
+
+export interface StoredRecord {
+  record: WorkerRecord | null;
+  /** 0 when there is no record yet. */
+  version: number;
+}
+
+export async function loadRecord(redis: Redis, subjectId: string): Promise<StoredRecord> {
+  const [json, v] = await redis.hmget(workerKeys.record(subjectId), "json", "v");
+  return { record: json ? (JSON.parse(json) as WorkerRecord) : null, version: Number(v ?? 0) };
+}
+
+/** A decision taken earlier for the same signal, with the record version it produced. */
+export interface TakenDecision {
+  decision: Decision;
+  version: number;
+}
+
+export async function takenDecision(
+  redis: Redis,
+  subjectId: string,
+  signalId: string,
+): Promise<TakenDecision | null> {
+  const [json, v] = await redis.hmget(workerKeys.decision(subjectId, signalId), "json", "v");
+  return json ? { decision: JSON.parse(json) as Decision, version: Number(v ?? 0) } : null;
+}
+
+/**
+ * Compare-and-set of the worker record, together with the memo of the decision that produced it.
+ * KEYS: record, decision memo. ARGV: expected version, new record JSON ('' = unchanged), decision
+ * JSON, memo lifetime ms. Replies {1, version} when written, {2, version, json} when the signal
+ * was decided before (the memo wins), {0, version} when the record changed since it was read.
+ */
+const COMMIT = new Script(`
+local memo = redis.call('HMGET', KEYS[2], 'json', 'v')
+if memo[1] then return {2, tonumber(memo[2]), memo[1]} end
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then return {0, v} end
+if ARGV[2] ~= '' then
+  v = v + 1
+  redis.call('HSET', KEYS[1], 'json', ARGV[2], 'v', v)
+end
+redis.call('HSET', KEYS[2], 'json', ARGV[3], 'v', v)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return {1, v}
+`);
+
+export type CommitResult =
+  | { outcome: "written"; version: number }
+  | { outcome: "decided_before"; decision: Decision; version: number }
+  | { outcome: "conflict" };
+
+/**
+ * Stores the record a decision leads to and remembers the decision for the signal, atomically.
+ * The memo is what makes a retry or replay of the signal yield the same tasks and events even
+ * after later signals changed the record.
+ */
+export async function commitDecision(
+  redis: Redis,
+  subjectId: string,
+  signalId: string,
+  expectedVersion: number,
+  decision: Decision,
+  memoTtlMs: number,
+): Promise<CommitResult> {
+  const reply = (await COMMIT.run(
+    redis,
+    [workerKeys.record(subjectId), workerKeys.decision(subjectId, signalId)],
+    [
+      expectedVersion,
+      decision.record ? JSON.stringify(decision.record) : "",
+      JSON.stringify(decision),
+      memoTtlMs,
+    ],
+  )) as [number, number, string?];
+  if (reply[0] === 0) return { outcome: "conflict" };
+  if (reply[0] === 2)
+    return {
+      outcome: "decided_before",
+      decision: JSON.parse(reply[2] ?? "{}") as Decision,
+      version: reply[1],
+    };
+  return { outcome: "written", version: reply[1] };
+}

@@ -1,0 +1,62 @@
+import { type Job, Worker } from "bullmq";
+import type { Gateway } from "../core/context.js";
+import { queues } from "../core/keys.js";
+import type { SignalJob } from "../ingest/intake.js";
+import type { EmitEvent } from "../tasks/events.js";
+import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
+
+export interface SignalWorker {
+  readonly name: string;
+  readonly worker: Worker<SignalJob, ProcessResult>;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export interface SignalWorkerOptions {
+  /** Signals this process works on at once. Default 32. */
+  concurrency?: number;
+  emit?: EmitEvent;
+}
+
+/**
+ * Consumes `signals`. A `no_route` fails the job at once with `failedReason` `no_route` and keeps
+ * it (ingest adds jobs with `removeOnFail: false`) for an operator to replay after adding an org;
+ * anything else (Redis away, say) is retried with the backoff ingest set.
+ */
+export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}): SignalWorker {
+  const { name, prefix } = queues.signals;
+  const connection = gw.workerConnection(`gigbridge:worker:${name}`);
+  const worker = new Worker<SignalJob, ProcessResult>(
+    name,
+    (job: Job<SignalJob, ProcessResult>) =>
+      processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
+    { connection, prefix, concurrency: options.concurrency ?? 32 },
+  );
+  worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));
+  worker.on("failed", (job, error) => {
+    if (!job || error instanceof NoRouteError) return;
+    if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      gw.metrics.failures.inc({ queue: name, reason: "error" });
+      const { platformId, signal } = job.data;
+      gw.logger.error(
+        { platformId, signalId: signal.id, err: error },
+        "signal processing failed; kept for replay",
+      );
+      markSignalFailed(gw, platformId, signal.id, "processing kept failing; an operator can replay it").catch(
+        () => {},
+      );
+    }
+  });
+  let closed = false;
+  return {
+    name,
+    worker,
+    ready: () => !closed && worker.isRunning(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { HonoAdapter } from "@bull-board/hono";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import type { Gateway } from "../core/context.js";
+import { ForbiddenError, GatewayError, UnavailableError } from "../core/errors.js";
+import { type QueueKey, queues } from "../core/keys.js";
+import type { AppEnv } from "../http/env.js";
+import { appendAudit } from "./audit.js";
+
+/** Where the queue view is served. */
+export const BOARD_PATH = "/ops/queues";
+const COOKIE = "gb_ops";
+const SESSION_SECONDS = 8 * 3600;
+const REALM = 'Basic realm="GigBridge operator console", charset="UTF-8"';
+
+/**
+ * The queue view (bull-board) at `/ops/queues`, for operator tokens only.
+ *
+ * A browser cannot send a bearer header, so three ways in, all carrying the
+ * operator token itself (checked on every request, so a revoked token stops
+ * working at once):
+ * - `Authorization: Bearer <token>` (scripts);
+ * - HTTP Basic with the token as password (any user name): the browser asks;
+ * - `/ops/queues?token=<token>` once: sets an HttpOnly, SameSite=Strict cookie
+ *   scoped to `/ops/queues` and redirects to the same page without the token,
+ *   so it stays out of history and Referer headers.
+ * Browsers attach Basic credentials and cookies by themselves, so a change
+ * made with either must come from this origin (the `Origin` header).
+ *
+ * `viewer` tokens get a read-only board; `operator` tokens may act, and every
+ * change they make through the board is written to the audit log first.
+ */
+export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
+  const boards = { viewer: board(gw, true), operator: board(gw, false) };
+  const app = new Hono<AppEnv>();
+  const authenticate = boardAuth(gw);
+  const serve = async (c: Context<AppEnv>) => {
+    const operator = c.get("operator");
+    const target = boards[operator.role];
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return target.fetch(c.req.raw);
+
+    const path = new URL(c.req.url).pathname;
+    const record = { operator: operator.name, role: operator.role, target: path };
+    const action = `queues.${method.toLowerCase()}`;
+    if (operator.role !== "operator") {
+      await appendAudit(gw, { ...record, action, outcome: "denied" }).catch(() => {});
+      throw new ForbiddenError("The queue view is read-only for viewer tokens.");
+    }
+    await appendAudit(gw, { ...record, action, outcome: "accepted" });
+    const response = await target.fetch(c.req.raw);
+    if (response.status >= 400) {
+      await appendAudit(gw, {
+        ...record,
+        action,
+        outcome: "failed",
+        detail: `HTTP ${response.status}`,
+      }).catch(() => {});
+    }
+    return response;
+  };
+  app.use(BOARD_PATH, authenticate);
+  app.use(`${BOARD_PATH}/*`, authenticate);
+  app.all(BOARD_PATH, serve);
+  app.all(`${BOARD_PATH}/*`, serve);
+  return app;
+}
+
+function board(gw: Gateway, readOnly: boolean): Hono {
+  const adapter = new HonoAdapter(serveStatic).setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: (Object.keys(queues) as QueueKey[]).map(
+      (name) => new BullMQAdapter(gw.queue(name), { readOnlyMode: readOnly, allowRetries: !readOnly }),
+    ),
+    // @bull-board/hono pins its own patch release of @bull-board/api; the adapter contract is the same.
+    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
+    options: { uiConfig: { boardTitle: readOnly ? "GigBridge queues (read-only)" : "GigBridge queues" } },
+  });
+  return new Hono().route(BOARD_PATH, adapter.registerPlugin());
+}
+
+function tokenFrom(c: Context): { token: string; ambient: boolean } | undefined {
+  const header = c.req.header("authorization");
+  const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  if (bearer) return { token: bearer, ambient: false };
+  const basic = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i)?.[1];
+  if (basic) {
+    const decoded = Buffer.from(basic, "base64").toString();
+    const password = decoded.slice(decoded.indexOf(":") + 1);
+    if (password) return { token: password, ambient: true };
+  }
+  const cookie = getCookie(c, COOKIE);
+  if (cookie) return { token: cookie, ambient: true };
+  return undefined;
+}
+
+function unauthenticated(detail: string): GatewayError {
+  return new GatewayError("unauthenticated", detail, { headers: { "WWW-Authenticate": REALM } });
+}
+
+async function resolveOperator(gw: Gateway, token: string) {
+  try {
+    const principal = await gw.credentials.resolve(token);
+    return principal?.kind === "operator" ? principal : undefined;
+  } catch (error) {
+    throw new UnavailableError("Credentials could not be checked right now; retry shortly.", error);
+  }
+}
+
+function boardAuth(gw: Gateway): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    const fromQuery = url.searchParams.get("token");
+    if (fromQuery !== null && c.req.method === "GET") {
+      if (!(await resolveOperator(gw, fromQuery)))
+        throw unauthenticated("The token is not an operator token.");
+      setCookie(c, COOKIE, fromQuery, {
+        httpOnly: true,
+        sameSite: "Strict",
+        path: BOARD_PATH,
+        maxAge: SESSION_SECONDS,
+        secure: url.protocol === "https:" || c.req.header("x-forwarded-proto") === "https",
+      });
+      url.searchParams.delete("token");
+      return c.redirect(url.pathname + url.search, 303);
+    }
+    const found = tokenFrom(c);
+    if (!found) throw unauthenticated("Sign in with an operator token (Basic password, Bearer, or ?token=).");
+    const principal = await resolveOperator(gw, found.token);
+    if (principal?.kind !== "operator") throw unauthenticated("The token is not an operator token.");
+    const safe = c.req.method === "GET" || c.req.method === "HEAD";
+    if (!safe && found.ambient && !sameOrigin(c)) {
+      throw new GatewayError(
+        "forbidden",
+        "Changes through the queue view must come from the queue view itself.",
+      );
+    }
+    c.set("principal", principal);
+    c.set("operator", { name: principal.name, role: principal.role });
+    await next();
+  };
+}
+
+function sameOrigin(c: Context): boolean {
+  const origin = c.req.header("origin");
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === c.req.header("host");
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,158 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The operator API's request and response shapes. They are the OpenAPI
+ * contract of `/v1/ops` and the types the CLI reads, so the two cannot drift.
+ */
+
+export const opsQueues = ["signals", "deliveries"] as const;
+export type OpsQueue = (typeof opsQueues)[number];
+
+const instant = z.iso.datetime({ offset: true });
+
+/** Which failed work an operator means. Every field narrows; none means all failed work. */
+export const failureFilterSchema = z
+  .strictObject({
+    queue: z.enum(opsQueues).optional().describe("Only this queue: `signals` (processing) or `deliveries`."),
+    reason: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/)
+      .optional()
+      .describe("Failure reason, such as `no_route` or `retries_exhausted`."),
+    platform: z.string().min(1).max(64).optional().describe("Platform that sent the signal."),
+    org: z.string().min(1).max(64).optional().describe("Organization the delivery was for."),
+    endpoint: z.string().min(1).max(64).optional().describe("Webhook endpoint of the delivery."),
+    type: z.string().min(1).max(64).optional().describe("Signal type or event type."),
+    since: instant.optional().describe("Failed at or after this time (RFC 3339)."),
+    until: instant.optional().describe("Failed at or before this time (RFC 3339)."),
+  })
+  .openapi("FailureFilter", { description: "Selects failed work; fields combine with AND." });
+export type FailureFilter = z.infer<typeof failureFilterSchema>;
+
+export const failureIdSchema = z
+  .string()
+  .regex(/^(signals|deliveries):.{1,300}$/)
+  .openapi({
+    description: "`<queue>:<job id>`; URL-encode it in paths.",
+    example: "signals:platform-a|sig-1",
+  });
+
+export const failureSchema = z
+  .object({
+    id: failureIdSchema,
+    queue: z.enum(opsQueues),
+    reason: z.string().describe("Machine-readable reason: the code the failing stage gave, else `error`."),
+    error: z.string().describe("The last error message, shortened."),
+    failedAt: instant,
+    attempts: z.number().int().describe("Attempts made before the work failed."),
+    type: z.string().describe("Signal type or event type."),
+    platform: z.string().optional(),
+    org: z.string().optional(),
+    endpoint: z.string().optional(),
+    signalId: z.string().optional().describe("For signals: the platform's signal id."),
+    messageId: z.string().optional().describe("For deliveries: the `webhook-id`, the same on every replay."),
+  })
+  .openapi("Failure", { description: "One piece of failed work." });
+export type Failure = z.infer<typeof failureSchema>;
+
+export const attemptSchema = z
+  .object({
+    attempt: z.number().int().optional(),
+    at: instant.optional(),
+    outcome: z.string().optional(),
+    status: z.number().int().optional().describe("HTTP status the receiver answered, for deliveries."),
+    error: z.string().optional(),
+  })
+  .openapi("FailureAttempt");
+
+export const failureDetailSchema = failureSchema
+  .extend({
+    receivedAt: instant.optional().describe("When the gateway accepted the signal or created the message."),
+    attemptLog: z.array(attemptSchema).describe("What is known of each attempt, oldest first."),
+  })
+  .openapi("FailureDetail", {
+    description: "One failure with its attempts. Personal data of the worker is never shown.",
+  });
+export type FailureDetail = z.infer<typeof failureDetailSchema>;
+
+const pageLimit = z.coerce.number().int().min(1).max(500).default(50);
+
+export const failureQuerySchema = failureFilterSchema.extend({
+  cursor: z.string().max(512).optional().describe("`next` of the previous page."),
+  limit: pageLimit.describe("Most items in the page."),
+});
+
+export const failurePageSchema = z
+  .object({
+    items: z.array(failureSchema).describe("Newest failure first."),
+    next: z
+      .string()
+      .nullable()
+      .describe(
+        "Cursor of the next page, or null at the end. A page may hold fewer than `limit` items while `next` is set: each request examines a bounded number of failures.",
+      ),
+  })
+  .openapi("FailurePage");
+
+export const replayRequestSchema = z
+  .strictObject({
+    ids: z.array(failureIdSchema).min(1).max(1000).optional().describe("Replay exactly these items."),
+    filter: failureFilterSchema.optional().describe("Replay every failure the filter selects."),
+    dryRun: z.boolean().default(false).describe("Only count what would be replayed."),
+  })
+  .openapi("ReplayRequest", { description: "Give `ids` or `filter` (an empty filter means all failures)." });
+
+export const replayStatuses = ["queued", "running", "completed", "failed"] as const;
+export const replaySchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(replayStatuses),
+    total: z.number().int().describe("Items selected when the replay was requested."),
+    done: z.number().int().describe("Items replayed."),
+    skipped: z.number().int().describe("Items that were no longer failed (already replayed, or removed)."),
+    failed: z.number().int().describe("Items whose replay raised an error."),
+    operator: z.string(),
+    filter: failureFilterSchema.optional(),
+    ids: z.array(z.string()).optional(),
+    createdAt: instant,
+    startedAt: instant.nullable(),
+    finishedAt: instant.nullable(),
+    error: z.string().optional().describe("Why the replay job itself failed."),
+  })
+  .openapi("Replay", { description: "A bulk replay running in the background." });
+export type Replay = z.infer<typeof replaySchema>;
+
+export const dryRunSchema = z
+  .object({ dryRun: z.literal(true), count: z.number().int() })
+  .openapi("ReplayDryRun", { description: "How many items a replay with this selection would replay now." });
+
+export const auditEntrySchema = z
+  .object({
+    id: z.string().describe("Stream id; ordered by time."),
+    at: instant,
+    operator: z.string(),
+    role: z.enum(["viewer", "operator"]),
+    action: z
+      .string()
+      .describe("`replay`, `replay.dry_run`, `replay.finished`, `org.put`, `queues.<method>`..."),
+    outcome: z.string().describe("`accepted`, `completed`, `denied`, `failed`..."),
+    count: z.number().int(),
+    filter: failureFilterSchema.optional(),
+    ids: z.array(z.string()).optional(),
+    target: z.string().optional().describe("What the action was about: a replay id, an org id, a path."),
+    detail: z.string().optional(),
+  })
+  .openapi("AuditEntry", { description: "One operator action; the log is append-only." });
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+export const auditQuerySchema = z.object({
+  cursor: z.string().max(64).optional(),
+  limit: pageLimit,
+  operator: z.string().max(64).optional(),
+  action: z.string().max(64).optional(),
+  since: instant.optional(),
+});
+
+export const auditPageSchema = z
+  .object({ items: z.array(auditEntrySchema).describe("Newest first."), next: z.string().nullable() })
+  .openapi("AuditPage");

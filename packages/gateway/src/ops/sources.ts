@@ -1,0 +1,119 @@
+import type { Job } from "bullmq";
+import type { Gateway } from "../core/context.js";
+import { ValidationError } from "../core/errors.js";
+import { listMessageAttempts } from "../delivery/attempts.js";
+import type { DeliveryJobData } from "../delivery/outbox.js";
+import type { SignalJob } from "../ingest/intake.js";
+import type { FailureDetail, OpsQueue } from "./schemas.js";
+
+/**
+ * What the console knows about each queue whose failed jobs operators read and
+ * replay: how to describe a failed job without personal data, and what its
+ * attempts were. Both queues keep failed jobs in BullMQ's failed set, so the
+ * listing and the replay are the same for both.
+ */
+export interface FailureSource {
+  queue: OpsQueue;
+  /** Fields the source can filter on; a filter on another field excludes the queue. */
+  fields: ReadonlySet<"platform" | "org" | "endpoint">;
+  describe(job: Job, failedAt: number): Omit<FailureDetail, "attemptLog" | "receivedAt">;
+  detail(gw: Gateway, job: Job, failedAt: number): Promise<FailureDetail>;
+}
+
+const MAX_ERROR = 500;
+
+/** The machine-readable reason in a `failedReason`: a leading `snake_case` code, else `error`. */
+export function reasonOf(failedReason: string | undefined): string {
+  const match = failedReason?.match(/^([a-z][a-z0-9_]{0,63})(?=$|[:\s])/);
+  return match?.[1] ?? "error";
+}
+
+function shorten(text: string | undefined, max = MAX_ERROR): string {
+  const value = text ?? "";
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}
+
+/** The message of a stored stack trace, without the error's class name; the frames are for the logs. */
+function messageOf(stack: string): string {
+  return shorten(stack.split("\n", 1)[0]?.replace(/^[A-Za-z]*Error: /, ""));
+}
+
+const signals: FailureSource = {
+  queue: "signals",
+  fields: new Set(["platform"]),
+  describe(job, failedAt) {
+    const data = job.data as Partial<SignalJob>;
+    return {
+      id: `signals:${job.id}`,
+      queue: "signals",
+      reason: reasonOf(job.failedReason),
+      error: shorten(job.failedReason),
+      failedAt: new Date(failedAt).toISOString(),
+      attempts: job.attemptsMade,
+      type: data.signal?.type ?? job.name,
+      ...(data.platformId ? { platform: data.platformId } : {}),
+      ...(data.signal?.id ? { signalId: data.signal.id } : {}),
+    };
+  },
+  async detail(_gw, job, failedAt) {
+    const data = job.data as Partial<SignalJob>;
+    // BullMQ keeps one stack per failed attempt (the last few); only their message lines are shown.
+    const stacks = (job.stacktrace ?? []).filter((s): s is string => typeof s === "string");
+    return {
+      ...this.describe(job, failedAt),
+      ...(data.receivedAt ? { receivedAt: new Date(data.receivedAt).toISOString() } : {}),
+      attemptLog: stacks.map((stack) => ({ outcome: "failed", error: messageOf(stack) })),
+    };
+  },
+};
+
+const deliveries: FailureSource = {
+  queue: "deliveries",
+  fields: new Set(["org", "endpoint"]),
+  describe(job, failedAt) {
+    const data = job.data as Partial<DeliveryJobData>;
+    return {
+      id: `deliveries:${job.id}`,
+      queue: "deliveries",
+      reason: reasonOf(job.failedReason),
+      error: shorten(job.failedReason),
+      failedAt: new Date(failedAt).toISOString(),
+      attempts: job.attemptsMade,
+      type: data.type ?? job.name,
+      ...(data.orgId ? { org: data.orgId } : {}),
+      ...(data.endpointId ? { endpoint: data.endpointId } : {}),
+      ...(data.msgId ? { messageId: data.msgId } : {}),
+    };
+  },
+  async detail(gw, job, failedAt) {
+    const data = job.data as Partial<DeliveryJobData>;
+    const attempts = data.orgId && data.msgId ? await listMessageAttempts(gw, data.orgId, data.msgId) : [];
+    return {
+      ...this.describe(job, failedAt),
+      receivedAt: new Date(job.timestamp).toISOString(),
+      // The receiver's response excerpt is left out: it is the receiver's data, and can be read per endpoint.
+      attemptLog: attempts.map((a) => ({
+        attempt: a.attempt,
+        at: a.at,
+        outcome: a.outcome,
+        ...(a.status === undefined ? {} : { status: a.status }),
+        ...(a.error === undefined ? {} : { error: shorten(a.error) }),
+      })),
+    };
+  },
+};
+
+export const sources: Record<OpsQueue, FailureSource> = { signals, deliveries };
+
+/** An item id is `<queue>:<job id>`, so it names one job without a lookup. */
+export function parseItemId(id: string): { source: FailureSource; jobId: string } {
+  const at = id.indexOf(":");
+  const queue = id.slice(0, at);
+  const jobId = id.slice(at + 1);
+  if (at < 0 || !(queue in sources) || jobId.length === 0) {
+    throw new ValidationError("Not a failure id.", [
+      { pointer: "/id", detail: "must be `signals:<job id>` or `deliveries:<job id>`" },
+    ]);
+  }
+  return { source: sources[queue as OpsQueue], jobId };
+}

@@ -1,4 +1,4 @@
-import type { Signal } from "@gigbridge/schemas";
+import type { EventData, Signal } from "@gigbridge/schemas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
@@ -187,7 +187,13 @@ describe("R6 through Redis", () => {
     await run(declareAt("w_0", "st_z", "decl-again"));
     await Promise.all(signals.map((s) => run(s)));
     expect(
-      h.sent().filter((e) => e.type === "task.created" && e.data.task.kind === "establish_organization"),
+      h
+        .sent()
+        .filter(
+          (e) =>
+            e.type === "task.created" &&
+            (e.data as EventData<"task.created">).task.kind === "establish_organization",
+        ),
     ).toHaveLength(1);
   });
 
@@ -267,7 +273,8 @@ describe("R7 through Redis", () => {
       ["act_1", 2, 2],
     ]);
     const awarded = h.sent().filter((e) => e.type === "points.awarded");
-    expect(awarded.map((e) => [e.orgId, e.data.points, e.data.balance])).toEqual([
+    const data = (e: (typeof awarded)[number]) => e.data as EventData<"points.awarded">;
+    expect(awarded.map((e) => [e.orgId, data(e).points, data(e).balance])).toEqual([
       ["chaoyang-street", 2, 2],
       ["chaoyang-street", 3, 5],
     ]);

@@ -17,7 +17,7 @@ export interface StageHarness {
   /** The events as the outbox would send them: the first of each event id. */
   sent(): OutboundEvent[];
   emit: EmitEvent;
-  /** A controllable clock (ms). */
+  /** A controllable clock (ms), unless the harness runs on real time (`realClock`). */
   clock: { now: number };
   close(): Promise<void>;
 }
@@ -34,7 +34,7 @@ export function stageConfig(overrides: Partial<GatewayConfigInput> = {}): Gatewa
 }
 
 export async function startStageHarness(
-  options: { redis?: RedisServer; config?: Partial<GatewayConfigInput> } = {},
+  options: { redis?: RedisServer; config?: Partial<GatewayConfigInput>; realClock?: boolean } = {},
 ): Promise<StageHarness> {
   const redis = options.redis ?? (await RedisServer.start({ appendOnly: false }));
   const clock = { now: Date.UTC(2024, 5, 10) };
@@ -43,7 +43,7 @@ export async function startStageHarness(
     redisUrl: redis.url,
     masterKey: randomBytes(32),
     logger: createLogger({ level: process.env.LOG_LEVEL ?? "silent" }),
-    now: () => clock.now,
+    now: options.realClock ? Date.now : () => clock.now,
   });
   await waitFor(() => gw.redis.status === "ready", {
     timeoutMs: 5000,

@@ -69,7 +69,15 @@ export async function deliverOnce(
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.error === undefined ? {} : { error: result.error }),
   };
-  await recordAttempt(gw, endpoint.orgId, attempt);
+  try {
+    await recordAttempt(gw, endpoint.orgId, attempt);
+  } catch (error) {
+    // The attempt happened; failing here would make the worker send the message again.
+    gw.logger.warn(
+      { err: error, msgId: options.msgId, endpointId: endpoint.id },
+      "could not record a delivery attempt",
+    );
+  }
   const metrics = deliveryMetrics(gw);
   const statusClass = result.status === undefined ? "none" : `${Math.floor(result.status / 100)}xx`;
   metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass });

@@ -114,7 +114,10 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
     const now = gw.now();
     switch (result.outcome) {
       case "success":
-        await recordSuccess(gw, orgId, endpointId, now);
+        // Delivered: a Redis hiccup while noting it must not turn into a second delivery.
+        await recordSuccess(gw, orgId, endpointId, now).catch((error: unknown) =>
+          gw.logger.warn({ err: error, msgId, endpointId }, "could not record a delivery success"),
+        );
         return { status: result.status, attempt };
       case "disable":
         if (await disableEndpoint(gw, orgId, endpointId, "gone", now)) disabled(orgId, endpointId, "gone");

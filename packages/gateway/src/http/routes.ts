@@ -1,5 +1,6 @@
+import { endpointRoutes } from "../delivery/routes.js";
 import { ingestRoutes } from "../ingest/routes.js";
 import type { RouteModule } from "./app.js";
 
 /** Every stage's routes, in the order data flows through the stages. */
-export const routeModules: RouteModule[] = [ingestRoutes];
+export const routeModules: RouteModule[] = [ingestRoutes, endpointRoutes];

@@ -1,4 +1,5 @@
 import type { Gateway } from "../core/context.js";
+import { startDeliveryWorker } from "../delivery/worker.js";
 import type { Readiness } from "../http/health.js";
 
 /** A background consumer the runtime starts, reports on and stops. */
@@ -10,6 +11,6 @@ export interface BackgroundWorker extends Readiness {
  * Starts every queue consumer of the pipeline in this process, in the order
  * data flows: processing (signals to tasks), overdue checks, delivery.
  */
-export async function startWorkers(_gw: Gateway): Promise<BackgroundWorker[]> {
-  return [];
+export async function startWorkers(gw: Gateway): Promise<BackgroundWorker[]> {
+  return [startDeliveryWorker(gw)];
 }

@@ -1,6 +1,7 @@
 import type { Job } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { ValidationError } from "../core/errors.js";
+import { keys } from "../core/keys.js";
 import { listMessageAttempts } from "../delivery/attempts.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
 import type { SignalJob } from "../ingest/intake.js";
@@ -55,12 +56,19 @@ const signals: FailureSource = {
       ...(data.signal?.id ? { signalId: data.signal.id } : {}),
     };
   },
-  async detail(_gw, job, failedAt) {
+  async detail(gw, job, failedAt) {
     const data = job.data as Partial<SignalJob>;
     // BullMQ keeps one stack per failed attempt (the last few); only their message lines are shown.
     const stacks = (job.stacktrace ?? []).filter((s): s is string => typeof s === "string");
+    // Processing explains a failure (free of personal data) on the signal's status, which platforms read too.
+    const explained =
+      data.platformId && data.signal?.id
+        ? await gw.redis.hget(keys.signal(data.platformId, data.signal.id), "failureDetail")
+        : null;
+    const described = this.describe(job, failedAt);
     return {
-      ...this.describe(job, failedAt),
+      ...described,
+      ...(explained ? { error: shorten(`${described.reason}: ${explained}`) } : {}),
       ...(data.receivedAt ? { receivedAt: new Date(data.receivedAt).toISOString() } : {}),
       attemptLog: stacks.map((stack) => ({ outcome: "failed", error: messageOf(stack) })),
     };

@@ -188,3 +188,22 @@ describe("gigbridge ops (the built binary against a running gateway)", () => {
     ]);
   });
 });
+
+describe("CLI helpers", () => {
+  it("draws a progress bar that never overflows", async () => {
+    const { progressBar } = await import("../cli/ops.js");
+    expect(progressBar(0, 10, 10)).toBe("[----------]   0%  0/10");
+    expect(progressBar(5, 10, 10)).toBe("[#####-----]  50%  5/10");
+    expect(progressBar(12, 10, 10)).toBe("[##########] 100%  12/10");
+    expect(progressBar(0, 0, 10)).toBe("[##########] 100%  0/0");
+  });
+
+  it("reads times as RFC 3339 or as a duration ago", async () => {
+    const { parseTime } = await import("../cli/ops.js");
+    const now = Date.parse("2024-06-01T12:00:00Z");
+    expect(parseTime("2h", now)).toBe("2024-06-01T10:00:00.000Z");
+    expect(parseTime("30m", now)).toBe("2024-06-01T11:30:00.000Z");
+    expect(parseTime("2024-06-01T09:00:00+08:00", now)).toBe("2024-06-01T09:00:00+08:00");
+    expect(() => parseTime("last tuesday", now)).toThrow(/not a time/);
+  });
+});

@@ -191,4 +191,33 @@ describe("operator console end to end", () => {
     const replayed = audit.body.items.find((e) => e.action === "replay" && e.count === 2 && e.filter?.reason);
     expect(replayed).toMatchObject({ operator: "operator", filter: { reason: "no_route" } });
   });
+
+  it("re-enables an endpoint the receiver turned off (410), then replays what it refused", async () => {
+    receiver.reply = () => ({ status: 410 });
+    const before = receiver.requests.length;
+    await send(t, [appeal("e2e-g-1", "110105001")]);
+    await waitForFailed(t, "deliveries", 1);
+    const [gone] = (await ops<Page>(t, "GET", "/v1/ops/failures?reason=endpoint_disabled")).body.items;
+    expect(gone).toMatchObject({ endpoint, org: "street-a" });
+
+    const path = `/v1/ops/orgs/street-a/endpoints/${endpoint}/enable`;
+    expect((await ops(t, "POST", path, { key: testKeys.viewer })).status).toBe(403);
+    expect((await ops(t, "POST", "/v1/ops/orgs/street-a/endpoints/nope/enable")).status).toBe(404);
+
+    receiver.reply = () => ({ status: 204 });
+    expect(await ops(t, "POST", path)).toEqual({
+      status: 200,
+      body: { org: "street-a", endpoint, enabled: true },
+    });
+    expect(await replay({ filter: { reason: "endpoint_disabled" } })).toMatchObject({ done: 1 });
+    await waitFor(() => receiver.requests.length === before + 2, { description: "the replayed message" });
+    expect(webhookIds(before)).toEqual([gone?.messageId, gone?.messageId]);
+    await waitForFailed(t, "deliveries", 0);
+
+    const audit = await ops<{ items: AuditEntry[] }>(t, "GET", "/v1/ops/audit?action=endpoint.enable");
+    expect(audit.body.items.map((e) => [e.operator, e.outcome, e.target])).toEqual([
+      ["operator", "accepted", `street-a/${endpoint}`],
+      ["viewer", "denied", `street-a/${endpoint}`],
+    ]);
+  });
 });

@@ -67,6 +67,25 @@ describe("operator console API (stand-in processing)", () => {
     );
   }
 
+  it("documents every ops route in /openapi.json with the operator token scheme", async () => {
+    const doc = (await (await t.call("GET", "/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    for (const path of [
+      "/v1/ops/failures",
+      "/v1/ops/failures/{id}",
+      "/v1/ops/replays",
+      "/v1/ops/replays/{id}",
+      "/v1/ops/audit",
+      "/v1/ops/orgs",
+      "/v1/ops/orgs/{org}/endpoints/{endpoint}/enable",
+    ]) {
+      const operations = Object.values(doc.paths[path] ?? {});
+      expect(operations.length, path).toBeGreaterThan(0);
+      for (const op of operations) expect(op.security).toEqual([{ operatorToken: [] }]);
+    }
+  });
+
   it("refuses without a token (401), with a platform key (403), and lets a viewer read", async () => {
     expect((await t.call("GET", "/v1/ops/failures")).status).toBe(401);
     expect((await t.call("GET", "/v1/ops/failures", { key: testKeys.platform })).status).toBe(403);

@@ -134,6 +134,15 @@ describe("operator console API (stand-in processing)", () => {
     // The worker's own id and personal fields never reach the console.
     expect(JSON.stringify(shown.body)).not.toContain("w_");
 
+    // A signal id with `:` (BullMQ job ids cannot hold one) survives the round trip through the path.
+    await send(t, [appeal("ns:colon:1", UNCOVERED)]);
+    await waitForFailed(t, "signals", 5);
+    const colon = (await ops<Page>(t, "GET", "/v1/ops/failures?reason=no_route")).body.items.find(
+      (i) => i.signalId === "ns:colon:1",
+    ) as Failure;
+    const colonShown = await ops<FailureDetail>(t, "GET", `/v1/ops/failures/${encodeURIComponent(colon.id)}`);
+    expect(colonShown.body).toMatchObject({ id: colon.id, signalId: "ns:colon:1" });
+
     const missing = await ops(t, "GET", `/v1/ops/failures/${encodeURIComponent("signals:platform-a|nope")}`);
     expect(missing.status).toBe(404);
     expect((await ops(t, "GET", "/v1/ops/failures/bogus")).status).toBe(422);

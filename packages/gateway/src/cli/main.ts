@@ -6,7 +6,6 @@ import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
-import { runGateway } from "../runtime/start.js";
 
 const usage = `Usage: gigbridge <command> [options]
 
@@ -80,6 +79,8 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     );
     return 2;
   }
+  // Imported here so that `gigbridge ops ...` and `keys` do not load the whole gateway.
+  const { runGateway } = await import("../runtime/start.js");
   const running = await runGateway({
     config,
     masterKey: parseMasterKey(masterKeyText),

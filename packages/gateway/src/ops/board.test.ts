@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, testKeys } from "../test-support/gateway.js";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import type { AuditEntry } from "./schemas.js";
-import { appeal, ops, send, startOpsGateway, startStandInProcessor, waitForFailed } from "./testing.js";
+import { appeal, ops, send, startStandInProcessor, waitForFailed } from "./testing.js";
 
 const basic = (token: string) => `Basic ${Buffer.from(`anyone:${token}`).toString("base64")}`;
 
 describe("queue view at /ops/queues", () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startOpsGateway({ workers: false });
+    t = await startTestGateway({ workers: false });
   });
   afterAll(async () => t?.close());
 

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestGateway, testKeys } from "../test-support/gateway.js";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { startReplayWorker } from "./replays.js";
 import type { AuditEntry, Failure } from "./schemas.js";
-import { appeal, send, startOpsGateway, startStandInProcessor, waitForFailed } from "./testing.js";
+import { appeal, send, startStandInProcessor, waitForFailed } from "./testing.js";
 
 const root = resolve(import.meta.dirname, "../../../..");
 const cli = join(root, "packages/gateway/dist/cli/main.js");
@@ -53,7 +53,7 @@ describe("gigbridge ops (the built binary against a running gateway)", () => {
         "packages/gateway/dist is missing or older than src/cli/ops.ts: run `npx turbo run build`",
       );
     }
-    t = await startOpsGateway({ workers: false });
+    t = await startTestGateway({ workers: false });
     replays = startReplayWorker(t.running.gw);
     env = { GIGBRIDGE_URL: t.url, GIGBRIDGE_OPS_TOKEN: testKeys.operator };
   });

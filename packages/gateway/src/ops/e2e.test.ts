@@ -1,15 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Gateway } from "../core/context.js";
 import { Receiver } from "../delivery/testing.js";
-import { startSignalWorker } from "../processing/worker.js";
-import { outbox } from "../tasks/events.js";
 import { getTask } from "../tasks/store.js";
-import { type TestGateway, testKeys } from "../test-support/gateway.js";
-import { startReplayWorker } from "./replays.js";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import type { AuditEntry, Failure, FailureDetail, Replay } from "./schemas.js";
-import { appeal, ops, send, startOpsGateway, waitForFailed } from "./testing.js";
+import { appeal, ops, send, waitForFailed } from "./testing.js";
 
 type Page = { items: Failure[]; next: string | null };
 
@@ -21,12 +17,11 @@ type Page = { items: Failure[]; next: string | null };
 describe("operator console end to end", () => {
   let t: TestGateway;
   let receiver: Receiver;
-  const extra: { close(): Promise<void> }[] = [];
   const endpoint = "street-a-oa";
 
   beforeAll(async () => {
     receiver = await Receiver.start();
-    t = await startOpsGateway({
+    t = await startTestGateway({
       config: {
         endpoints: [
           {
@@ -39,14 +34,8 @@ describe("operator console end to end", () => {
         retry: { schedule: [0, 20, 20], jitter: 0 },
       },
     });
-    // Whatever the runtime does not start yet, the test starts on the same gateway.
-    const running = new Set(t.running.workers.map((w) => w.name));
-    const gw: Gateway = t.running.gw;
-    if (!running.has("signals")) extra.push(startSignalWorker(gw, { emit: outbox(gw) }));
-    if (!running.has("replays")) extra.push(startReplayWorker(gw));
   });
   afterAll(async () => {
-    for (const worker of extra) await worker.close();
     await t?.close();
     await receiver?.close();
   });

@@ -1,6 +1,6 @@
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type TestGateway, testKeys } from "../test-support/gateway.js";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { auditKey } from "./audit.js";
 import { startReplayWorker } from "./replays.js";
 import type { AuditEntry, Failure, FailureDetail, Replay } from "./schemas.js";
@@ -10,7 +10,6 @@ import {
   ops,
   type StandInProcessor,
   send,
-  startOpsGateway,
   startStandInProcessor,
   waitForFailed,
 } from "./testing.js";
@@ -29,7 +28,7 @@ describe("operator console API (stand-in processing)", () => {
 
   beforeAll(async () => {
     // Pipeline workers off: the stand-in below is the only consumer of `signals`.
-    t = await startOpsGateway({ workers: false });
+    t = await startTestGateway({ workers: false });
     replayWorker = startReplayWorker(t.running.gw);
   });
   afterAll(async () => {
@@ -337,7 +336,7 @@ describe("operator console API (stand-in processing)", () => {
 describe("audit retention", () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startOpsGateway({ workers: false, config: { audit: { retention: 300 } } });
+    t = await startTestGateway({ workers: false, config: { audit: { retention: 300 } } });
   });
   afterAll(async () => t?.close());
 

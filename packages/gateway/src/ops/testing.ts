@@ -94,35 +94,3 @@ export async function ops<T = unknown>(
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
-
-/**
- * A test gateway that serves the ops routes. Until `http/routes.ts` lists
- * `opsRoutes`, the same gateway context is also served by a second HTTP server
- * with them added, and `url`/`call` point there.
- */
-export async function startOpsGateway(
-  options: Parameters<typeof startTestGateway>[0] = {},
-): Promise<TestGateway> {
-  const t = await startTestGateway(options);
-  if (routeModules.includes(opsRoutes)) return t;
-  const app = createApp(t.running.gw, { routes: [...routeModules, opsRoutes] });
-  const server = await listen(app.fetch, 0);
-  return {
-    ...t,
-    url: server.url,
-    call: (method, path, { key, body, headers } = {}) =>
-      fetch(server.url + path, {
-        method,
-        headers: {
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
-      }),
-    close: async () => {
-      await server.close();
-      await t.close();
-    },
-  };
-}

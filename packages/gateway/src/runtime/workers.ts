@@ -1,6 +1,9 @@
 import type { Gateway } from "../core/context.js";
 import { startDeliveryWorker } from "../delivery/worker.js";
 import type { Readiness } from "../http/health.js";
+import { startReplayWorker } from "../ops/replays.js";
+import { startSignalWorker } from "../processing/worker.js";
+import { startOverdueWorker } from "../tasks/overdue.js";
 
 /** A background consumer the runtime starts, reports on and stops. */
 export interface BackgroundWorker extends Readiness {
@@ -9,8 +12,9 @@ export interface BackgroundWorker extends Readiness {
 
 /**
  * Starts every queue consumer of the pipeline in this process, in the order
- * data flows: processing (signals to tasks), overdue checks, delivery.
+ * data flows: processing (signals to tasks), overdue checks, delivery, and
+ * operators' bulk replays.
  */
 export async function startWorkers(gw: Gateway): Promise<BackgroundWorker[]> {
-  return [startDeliveryWorker(gw)];
+  return [startSignalWorker(gw), startOverdueWorker(gw), startDeliveryWorker(gw), startReplayWorker(gw)];
 }

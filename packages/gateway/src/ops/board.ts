@@ -75,8 +75,7 @@ function board(gw: Gateway, readOnly: boolean): Hono {
     queues: (Object.keys(queues) as QueueKey[]).map(
       (name) => new BullMQAdapter(gw.queue(name), { readOnlyMode: readOnly, allowRetries: !readOnly }),
     ),
-    // @bull-board/hono pins its own patch release of @bull-board/api; the adapter contract is the same.
-    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
+    serverAdapter: adapter,
     options: { uiConfig: { boardTitle: readOnly ? "GigBridge queues (read-only)" : "GigBridge queues" } },
   });
   return new Hono().route(BOARD_PATH, adapter.registerPlugin());

@@ -60,11 +60,14 @@ describe("examples", () => {
 
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    gateway = run(["packages/gateway/dist/cli/main.js", "start", "--config", configPath, "--port", String(port)], {
-      REDIS_URL: redis.url,
-      GIGBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
-      LOG_LEVEL: "warn",
-    });
+    gateway = run(
+      ["packages/gateway/dist/cli/main.js", "start", "--config", configPath, "--port", String(port)],
+      {
+        REDIS_URL: redis.url,
+        GIGBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
+        LOG_LEVEL: "warn",
+      },
+    );
     await waitFor(async () => (await fetch(`${gatewayUrl}/readyz`).catch(() => undefined))?.status === 200, {
       timeoutMs: 20_000,
       description: "gateway ready",

@@ -6,7 +6,11 @@ import { join, resolve } from "node:path";
 import { GigBridge } from "@gigbridge/sdk";
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestGateway, type TestGateway, testKeys } from "../packages/gateway/src/test-support/gateway.js";
+import {
+  startTestGateway,
+  type TestGateway,
+  testKeys,
+} from "../packages/gateway/src/test-support/gateway.js";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -19,7 +23,11 @@ describe("SDK against a real gateway and Redis", () => {
 
   it("sends signals whose tasks then appear in the org's pull API", async () => {
     const client = new GigBridge({ apiKey: testKeys.platform, baseUrl: t.url });
-    const consent = { id: "c-sdk", grantedAt: "2026-11-29T08:00:00+08:00", scopes: ["share_membership" as const] };
+    const consent = {
+      id: "c-sdk",
+      grantedAt: "2026-11-29T08:00:00+08:00",
+      scopes: ["share_membership" as const],
+    };
     const declared = await client.membership.declared(
       {
         workerId: "w-sdk-1",
@@ -34,14 +42,22 @@ describe("SDK against a real gateway and Redis", () => {
     const queued = client.enqueue({
       id: "sdk-appeal-1",
       type: "appeal.raised",
-      data: { workerId: "w-sdk-2", category: "wages", urgency: "urgent", summary: "Unpaid wages", regionCode: "110105002" },
+      data: {
+        workerId: "w-sdk-2",
+        category: "wages",
+        urgency: "urgent",
+        summary: "Unpaid wages",
+        regionCode: "110105002",
+      },
     });
     await client.close({ timeoutMs: 5000 });
     expect(await queued).toEqual({ id: "sdk-appeal-1", status: "accepted" });
 
     const status = await waitFor(
       async () => {
-        const s = await new GigBridge({ apiKey: testKeys.platform, baseUrl: t.url }).signals.get("sdk-declare-1");
+        const s = await new GigBridge({ apiKey: testKeys.platform, baseUrl: t.url }).signals.get(
+          "sdk-declare-1",
+        );
         return s.status === "processed" ? s : undefined;
       },
       { description: "the membership signal to be processed" },
@@ -95,7 +111,9 @@ describe("SDK spool survives SIGKILL mid-flush against the real gateway", () => 
         held = () => res.destroy();
         return;
       }
-      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+      res.writeHead(upstream.status, {
+        "content-type": upstream.headers.get("content-type") ?? "application/json",
+      });
       res.end(body);
     });
     await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", () => done()));
@@ -127,7 +145,10 @@ describe("SDK spool survives SIGKILL mid-flush against the real gateway", () => 
     const total = 250;
     const first = child(total, proxyUrl);
     const firstExit = new Promise((done) => first.once("exit", done));
-    await waitFor(() => batchesSeen >= 2 && held !== undefined, { timeoutMs: 20_000, description: "the held batch" });
+    await waitFor(() => batchesSeen >= 2 && held !== undefined, {
+      timeoutMs: 20_000,
+      description: "the held batch",
+    });
     first.kill("SIGKILL");
     await firstExit;
     held?.();
@@ -148,7 +169,11 @@ describe("SDK spool survives SIGKILL mid-flush against the real gateway", () => 
     const count = (lines: string[], outcome: string) =>
       Number(
         lines
-          .find((l) => l.startsWith(`gigbridge_signals_total{platform="platform-a",type="worker.offboarded",outcome="${outcome}"}`))
+          .find((l) =>
+            l.startsWith(
+              `gigbridge_signals_total{platform="platform-a",type="worker.offboarded",outcome="${outcome}"}`,
+            ),
+          )
           ?.split(" ")[1] ?? 0,
       );
     const lines = await metrics();

@@ -19,7 +19,9 @@ const apiKey = process.env.GIGBRIDGE_API_KEY ?? (credentials.platforms["demo-del
 const run = process.env.RUN_ID ?? Date.now().toString(36);
 
 const client = new GigBridge({ apiKey, baseUrl, flushAt: 50, flushIntervalMs: 200 });
-client.on("retry", ({ attempt, delayMs, error }) => console.log(`retry ${attempt} in ${delayMs} ms: ${error.name}`));
+client.on("retry", ({ attempt, delayMs, error }) =>
+  console.log(`retry ${attempt} in ${delayMs} ms: ${error.name}`),
+);
 
 const consent = (scopes: ("share_membership" | "share_contact")[]) => ({
   id: `consent-${run}`,
@@ -29,7 +31,13 @@ const consent = (scopes: ("share_membership" | "share_contact")[]) => ({
 
 // 1. A rider joins at a station in Jianwai street and declares membership: the street org gets a register_member task.
 const onboarded = await client.workers.onboarded(
-  { workerId: `rider-${run}`, role: "rider", employment: "full_time", regionCode: "110105001", stationId: "st-jianwai-1" },
+  {
+    workerId: `rider-${run}`,
+    role: "rider",
+    employment: "full_time",
+    regionCode: "110105001",
+    stationId: "st-jianwai-1",
+  },
   { id: `onboard-${run}` },
 );
 console.log(`onboarded: ${onboarded.id} ${onboarded.status}`);
@@ -58,7 +66,13 @@ const activities = Array.from({ length: 5 }, (_, i) =>
 
 // 3. A bad signal is refused locally, before any request, with the gateway's own JSON Pointers.
 try {
-  await client.appeals.raised({ workerId: `rider-${run}`, category: "wages", urgency: "urgent", summary: "", regionCode: "990000" });
+  await client.appeals.raised({
+    workerId: `rider-${run}`,
+    category: "wages",
+    urgency: "urgent",
+    summary: "",
+    regionCode: "990000",
+  });
 } catch (error) {
   if (!(error instanceof ValidationError)) throw error;
   console.log(`refused locally: ${error.errors.map((e) => e.pointer).join(", ")}`);
@@ -66,8 +80,12 @@ try {
 
 await client.close({ timeoutMs: 10_000 });
 const outcomes = await Promise.all(activities);
-console.log(`activities: ${outcomes.filter((o) => o.status === "accepted").length} accepted, ${outcomes.filter((o) => o.status === "duplicate").length} duplicates`);
+console.log(
+  `activities: ${outcomes.filter((o) => o.status === "accepted").length} accepted, ${outcomes.filter((o) => o.status === "duplicate").length} duplicates`,
+);
 
 // 4. What became of the membership signal (processing is asynchronous, so it may still be queued).
 const status = await new GigBridge({ apiKey, baseUrl }).signals.get(declared.id);
-console.log(`status of ${declared.id}: ${status.status}${status.tasks.length ? `, tasks ${status.tasks.join(", ")}` : ""}`);
+console.log(
+  `status of ${declared.id}: ${status.status}${status.tasks.length ? `, tasks ${status.tasks.join(", ")}` : ""}`,
+);

@@ -15,7 +15,9 @@ import { verifyWebhook, WebhookVerificationError } from "@gigbridge/sdk";
 const credentials = JSON.parse(readFileSync(new URL("../dev/credentials.json", import.meta.url), "utf8")) as {
   endpointSecrets: Record<string, string>;
 };
-const secret = process.env.WEBHOOK_SECRET ?? (credentials.endpointSecrets[process.env.ENDPOINT_ID ?? "ep-jianwai-demo"] as string);
+const secret =
+  process.env.WEBHOOK_SECRET ??
+  (credentials.endpointSecrets[process.env.ENDPOINT_ID ?? "ep-jianwai-demo"] as string);
 const port = Number(process.env.PORT ?? 8789);
 // Deliveries are at least once: remember webhook ids to act on each message once.
 const seen = new Set<string>();
@@ -35,7 +37,9 @@ const server = createServer(async (req, res) => {
       seen.add(id);
       if (event.type === "task.created" || event.type === "task.updated" || event.type === "task.overdue") {
         const { task } = event.data;
-        console.log(`verified ${event.type}: ${task.kind} ${task.id} for ${task.orgId}, due ${task.deadline}`);
+        console.log(
+          `verified ${event.type}: ${task.kind} ${task.id} for ${task.orgId}, due ${task.deadline}`,
+        );
       } else {
         console.log(`verified ${event.type}`);
       }
@@ -47,6 +51,8 @@ const server = createServer(async (req, res) => {
   }
 });
 
-server.listen(port, "127.0.0.1", () => console.log(`org receiver listening on http://127.0.0.1:${port}/webhooks`));
+server.listen(port, "127.0.0.1", () =>
+  console.log(`org receiver listening on http://127.0.0.1:${port}/webhooks`),
+);
 process.on("SIGTERM", () => server.close());
 process.on("SIGINT", () => server.close());

@@ -3,12 +3,8 @@ import { waitFor } from "@gigbridge/testkit";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { queues } from "../core/keys.js";
-import { createApp } from "../http/app.js";
-import { routeModules } from "../http/routes.js";
 import type { SignalJob } from "../ingest/intake.js";
-import { listen } from "../runtime/server.js";
-import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
-import { opsRoutes } from "./routes.js";
+import { type TestGateway, testKeys } from "../test-support/gateway.js";
 
 /**
  * Test help for the console without the processing stage: signals go in

@@ -1,6 +1,7 @@
 import { signalExamples } from "@gigbridge/schemas";
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keys } from "../core/keys.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 
 const onboarded = signalExamples["worker.onboarded"];
@@ -28,6 +29,8 @@ describe("signal intake", () => {
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual({ accepted: [], duplicates: ["once-1"] });
     expect(await t.running.gw.queue("signals").getJobCounts("waiting")).toMatchObject({ waiting: 1 });
+    // The claim was confirmed once the job was stored.
+    expect(await t.running.gw.redis.hget(keys.signal("platform-a", "once-1"), "status")).toBe("queued");
   });
 
   it("queues concurrent duplicates exactly once, across gateway processes", async () => {

@@ -78,8 +78,8 @@ return #KEYS
 
 type IntakeRedis = Redis & {
   gbClaim(...args: (string | number)[]): Promise<number[]>;
-  gbMarkQueued(...args: string[]): Promise<number>;
-  gbRelease(...args: string[]): Promise<number>;
+  gbMarkQueued(numberOfKeys: number, ...keys: string[]): Promise<number>;
+  gbRelease(numberOfKeys: number, ...keys: string[]): Promise<number>;
 };
 
 function scripts(redis: Redis): IntakeRedis {
@@ -169,14 +169,14 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
         })),
       );
     } catch (error) {
-      await redis.gbRelease(...claimedKeys).catch(() => {});
+      await redis.gbRelease(claimedKeys.length, ...claimedKeys).catch(() => {});
       throw new UnavailableError(
         "The signal queue is unavailable; nothing was stored. Retry shortly.",
         error,
       );
     }
     // The jobs are stored; if this mark is lost the claim simply stays `pending` and reads as queued.
-    await redis.gbMarkQueued(...claimedKeys).catch((error: unknown) => {
+    await redis.gbMarkQueued(claimedKeys.length, ...claimedKeys).catch((error: unknown) => {
       gw.logger.warn({ err: error }, "could not mark signals queued");
     });
   }

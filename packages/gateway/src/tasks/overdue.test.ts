@@ -49,6 +49,8 @@ describe("task.overdue", () => {
     ]);
     const task = (await getTask(h.gw.redis, taskId!))!;
     expect(task.overdueAt).not.toBeNull();
+    // Organizations that pull their tasks see it too.
+    expect(task.task.overdueAt).toBe(new Date(task.overdueAt!).toISOString());
     expect(events[0]?.data).toMatchObject({
       overdueSince: task.task.deadline,
       task: { id: taskId, status: "open" },

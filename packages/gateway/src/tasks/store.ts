@@ -45,7 +45,7 @@ export async function getTask(redis: Redis, taskId: string): Promise<StoredTask 
   const owner = await redis.get(taskKeys.owner(taskId));
   if (!owner) return null;
   const [json, overdueAt] = await redis.hmget(taskKeys.task(owner, taskId), "json", "overdueAt");
-  return json ? { task: JSON.parse(json) as Task, overdueAt: toMs(overdueAt) } : null;
+  return json ? { task: parseTask(json, overdueAt), overdueAt: toMs(overdueAt) } : null;
 }
 
 /**
@@ -154,8 +154,10 @@ export async function listTasks(
     .flat()
     .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const page = merged.slice(0, limit);
-  const jsons = await Promise.all(page.map((e) => redis.hget(taskKeys.task(e.orgId, e.id), "json")));
-  const items = jsons.filter((j): j is string => j !== null).map((j) => JSON.parse(j) as Task);
+  const rows = await Promise.all(
+    page.map((e) => redis.hmget(taskKeys.task(e.orgId, e.id), "json", "overdueAt")),
+  );
+  const items = rows.flatMap(([json, overdueAt]) => (json ? [parseTask(json, overdueAt)] : []));
   const last = page[page.length - 1];
   return { items, next: merged.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }
@@ -174,6 +176,13 @@ async function readIndex(redis: Redis, key: string, after: TaskCursor | null, co
     if (batch.length < count * 2) break;
   }
   return out;
+}
+
+/** The stored task document, with the time it was found overdue (kept in its own field) when it was. */
+function parseTask(json: string, overdueAt: string | null | undefined): Task {
+  const task = JSON.parse(json) as Task;
+  const at = toMs(overdueAt);
+  return at === null ? task : { ...task, overdueAt: new Date(at).toISOString() };
 }
 
 function toMs(value: string | null | undefined): number | null {

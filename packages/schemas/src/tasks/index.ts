@@ -184,6 +184,9 @@ function taskVariant<const K extends TaskKind>(kind: K) {
       acknowledgedAt: timestampSchema.optional(),
       completedAt: timestampSchema.optional(),
       cancelledAt: timestampSchema.optional(),
+      overdueAt: timestampSchema
+        .optional()
+        .describe("When the task was found not acknowledged by its deadline (`task.overdue` was raised)."),
       details: taskDetailsSchemas[kind],
       note: z.string().max(2000).optional().describe("The organization's note when completing the task."),
       cancelReason: z.string().max(2000).optional().describe("Why the task was cancelled."),

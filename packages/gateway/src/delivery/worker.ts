@@ -9,7 +9,7 @@ import { type DisabledReason, disableEndpoint, recordFailure, recordSuccess } fr
 import { deliveryKeys } from "./keys.js";
 import { deliveryMetrics } from "./metrics.js";
 import type { LookupAll } from "./network.js";
-import { DELIVERY_BACKOFF, type DeliveryJobData, webhookBody } from "./outbox.js";
+import { DELIVERY_BACKOFF, type DeliveryJobData, enqueueEvent, webhookBody } from "./outbox.js";
 import { isLastAttempt, nextDelayMs, retryDelayMs } from "./schedule.js";
 import type { AttemptResult } from "./send.js";
 
@@ -36,7 +36,10 @@ export interface DeliveryWorkerOptions {
   concurrency?: number;
   /** Name resolution for the delivery agent (tests). */
   lookup?: LookupAll;
-  /** Called once when the gateway disables an endpoint (410 or failing for `delivery.disableAfter`). */
+  /**
+   * Called once when the gateway disables an endpoint (410 or failing for `delivery.disableAfter`).
+   * Default: an `endpoint.disabled` event to the organization's other endpoints.
+   */
   onEndpointDisabled?: (event: {
     orgId: string;
     endpointId: string;
@@ -77,7 +80,23 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       { orgId, endpointId, reason },
       "endpoint disabled; re-enable it with POST /v1/endpoints/{id}/enable",
     );
-    options.onEndpointDisabled?.({ orgId, endpointId, reason, at });
+    (options.onEndpointDisabled ?? announce)({ orgId, endpointId, reason, at });
+  };
+  // By default the org hears of it on its other endpoints, as an `endpoint.disabled` event.
+  const announce: NonNullable<DeliveryWorkerOptions["onEndpointDisabled"]> = ({
+    orgId,
+    endpointId,
+    reason,
+    at,
+  }) => {
+    enqueueEvent(gw, {
+      eventId: `endpoint.disabled:${endpointId}:${at}`,
+      orgId,
+      type: "endpoint.disabled",
+      data: { endpointId, orgId, reason, disabledAt: at },
+    }).catch((error: unknown) =>
+      gw.logger.warn({ err: error, orgId, endpointId }, "could not announce a disabled endpoint"),
+    );
   };
 
   const fail = (job: Job<DeliveryJobData>, reason: FailureReason): never => {

@@ -18,6 +18,7 @@ export const eventTypes = [
   "member.departed",
   "points.awarded",
   "endpoint.ping",
+  "endpoint.disabled",
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 export const eventTypeSchema = z.enum(eventTypes).meta({ description: "Webhook event type." });
@@ -93,6 +94,23 @@ export const endpointPingDataSchema = z
     description: "A test delivery sent by an operator to check an endpoint; carries no domain data.",
   });
 
+export const endpointDisabledDataSchema = z
+  .object({
+    endpointId: endpointIdSchema,
+    orgId: orgIdSchema.describe("The organization the endpoint belongs to."),
+    reason: z
+      .enum(["gone", "failing"])
+      .describe(
+        "`gone`: the endpoint answered 410 Gone; `failing`: it failed continuously for longer than `delivery.disableAfter`.",
+      ),
+    disabledAt: timestampSchema.describe("When the gateway disabled it."),
+  })
+  .meta({
+    id: "EndpointDisabledData",
+    description:
+      "The gateway stopped delivering to one of the organization's endpoints; re-enable it through the API after fixing it. Sent to the organization's other endpoints.",
+  });
+
 const dataSchemas = {
   "task.created": taskCreatedDataSchema,
   "task.updated": taskUpdatedDataSchema,
@@ -100,6 +118,7 @@ const dataSchemas = {
   "member.departed": memberDepartedDataSchema,
   "points.awarded": pointsAwardedDataSchema,
   "endpoint.ping": endpointPingDataSchema,
+  "endpoint.disabled": endpointDisabledDataSchema,
 } as const;
 
 function webhookEvent<const T extends EventType>(type: T, id: string, description: string) {
@@ -107,7 +126,7 @@ function webhookEvent<const T extends EventType>(type: T, id: string, descriptio
     .object({
       type: z.literal(type),
       timestamp: timestampSchema.describe(
-        "When the event was created; the Standard Webhooks `webhook-timestamp`.",
+        "When the event was created. The `webhook-timestamp` header is the time of each delivery attempt instead, so a late retry still passes receivers' freshness checks.",
       ),
       data: dataSchemas[type],
     })
@@ -133,6 +152,11 @@ export const eventSchemas = {
     "`points.awarded`: points entry (积分).",
   ),
   "endpoint.ping": webhookEvent("endpoint.ping", "EndpointPingEvent", "`endpoint.ping`: an operator's test."),
+  "endpoint.disabled": webhookEvent(
+    "endpoint.disabled",
+    "EndpointDisabledEvent",
+    "`endpoint.disabled`: an endpoint of the organization was disabled.",
+  ),
 } as const satisfies { [T in EventType]: z.ZodType };
 
 export const eventSchema = z
@@ -143,6 +167,7 @@ export const eventSchema = z
     eventSchemas["member.departed"],
     eventSchemas["points.awarded"],
     eventSchemas["endpoint.ping"],
+    eventSchemas["endpoint.disabled"],
   ])
   .meta({
     id: "Event",

@@ -5,6 +5,8 @@ import { serve } from "@hono/node-server";
 export interface RunningServer {
   url: string;
   port: number;
+  /** The underlying node:http server. */
+  node: Server;
   /** Stops accepting connections and waits for in-flight requests (up to `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
@@ -21,6 +23,7 @@ export function listen(
       resolve({
         url: `http://${shownHost}:${info.port}`,
         port: info.port,
+        node: server as Server,
         close: (graceMs = 10_000) => closeGracefully(server as Server, graceMs),
       });
     }) as Server;
@@ -32,8 +35,12 @@ function closeGracefully(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     force.unref();
+    // Connections become idle as their last response ends; close each as soon as it does.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -1,0 +1,53 @@
+import { signalExamples } from "@gigbridge/schemas";
+import { waitFor } from "@gigbridge/testkit";
+import { describe, expect, it } from "vitest";
+import { startTestGateway, testKeys } from "../test-support/gateway.js";
+
+describe("graceful shutdown", () => {
+  it("finishes a request in flight before stopping, and refuses new connections", async () => {
+    const t = await startTestGateway({ workers: false });
+    const body = JSON.stringify({ ...signalExamples["worker.onboarded"], id: "in-flight-1" });
+    const half = Math.floor(body.length / 2);
+    let sendRest: (() => void) | undefined;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body.slice(0, half)));
+        sendRest = () => {
+          controller.enqueue(new TextEncoder().encode(body.slice(half)));
+          controller.close();
+        };
+      },
+    });
+    const arrived = new Promise<void>((resolve) => t.running.server?.node.once("request", () => resolve()));
+    const inFlight = fetch(`${t.url}/v1/signals`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${testKeys.platform}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    await arrived;
+    let closed = false;
+    const closing = t.running.close().then(() => {
+      closed = true;
+    });
+    // Shutdown waits for the request; new connections are refused meanwhile.
+    await waitFor(
+      async () => {
+        try {
+          await fetch(`${t.url}/healthz`);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { description: "new connections refused" },
+    );
+    expect(closed).toBe(false);
+    sendRest?.();
+    const res = await inFlight;
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: ["in-flight-1"], duplicates: [] });
+    await closing;
+    await t.redis.destroy();
+  });
+});

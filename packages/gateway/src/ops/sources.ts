@@ -23,10 +23,15 @@ export interface FailureSource {
 
 const MAX_ERROR = 500;
 
-/** The machine-readable reason in a `failedReason`: a leading `snake_case` code, else `error`. */
+/**
+ * The machine-readable reason in a `failedReason`: a `snake_case` code with at least one
+ * underscore that is the whole text or comes before a `:`, else `error`. A free-text message
+ * ("attempt 3 failed: …") must not turn its first word into a reason operators filter on.
+ */
 export function reasonOf(failedReason: string | undefined): string {
-  const match = failedReason?.match(/^([a-z][a-z0-9_]{0,63})(?=$|[:\s])/);
-  return match?.[1] ?? "error";
+  const code = failedReason?.match(/^([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=$|:)/)?.[1];
+  // No longer than the `reason` filter accepts, so every reason shown can be filtered on.
+  return code && code.length <= 64 ? code : "error";
 }
 
 function shorten(text: string | undefined, max = MAX_ERROR): string {

@@ -261,6 +261,50 @@ describe("delivery worker", () => {
     expect(target.requests).toHaveLength(0);
   });
 
+  it("disables and announces an endpoint refused at delivery time for delivery.disableAfter", async () => {
+    let offset = 0;
+    const { gw, disabledEvents } = await setup({
+      delivery: { allowNetworks: ["private"], disableAfter: 60_000 },
+      endpoints: [
+        {
+          id: "ep-local",
+          org: "org-a",
+          url: (await receiver()).url,
+          secret: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
+        },
+      ],
+    });
+    (gw as { now: () => number }).now = () => Date.now() + offset;
+    const refuse = async (eventId: string) => {
+      const { messageIds } = await enqueueEvent(gw, {
+        eventId,
+        orgId: "org-a",
+        type: "endpoint.ping",
+        data: ping(1),
+      });
+      await waitFor(async () => (await jobState(gw, messageIds[0]!)) === "failed", {
+        description: `${eventId} refused`,
+      });
+      return getMessage(gw, messageIds[0]!);
+    };
+
+    await refuse("refused-1");
+    expect((await readHealth(gw, "org-a", ["ep-local"])).get("ep-local")).toMatchObject({ disabled: false });
+    expect(disabledEvents).toHaveLength(0);
+
+    offset = 60_000;
+    const second = await refuse("refused-2");
+    expect(second.failedReason).toBe("network_refused");
+    expect((await readHealth(gw, "org-a", ["ep-local"])).get("ep-local")).toMatchObject({
+      disabled: true,
+      disabledReason: "failing",
+    });
+    expect(disabledEvents).toMatchObject([{ orgId: "org-a", endpointId: "ep-local", reason: "failing" }]);
+    expect(await gw.metrics.registry.metrics()).toMatch(
+      /gigbridge_delivery_endpoints_disabled_total\{reason="failing"\} 1/,
+    );
+  });
+
   it("disables an endpoint that has failed continuously for delivery.disableAfter", async () => {
     const { gw, disabledEvents } = await setup({
       retry: { schedule: [0, 100, 100, 100, 100, 100, 100, 100, 100, 100], jitter: 0 },

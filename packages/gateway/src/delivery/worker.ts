@@ -141,9 +141,12 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       case "disable":
         if (await disableEndpoint(gw, orgId, endpointId, "gone", now)) disabled(orgId, endpointId, "gone");
         return fail(job, "endpoint_disabled");
-      case "fail":
-        await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
+      case "fail": {
+        // A refused endpoint fails like any other: failing for `disableAfter` disables it, announced once.
+        const health = await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
+        if (health === "disabled") disabled(orgId, endpointId, "failing");
         return fail(job, result.reason ?? "network_refused");
+      }
       case "retry": {
         const health = await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
         if (health === "disabled") disabled(orgId, endpointId, "failing");

@@ -1,5 +1,5 @@
 // Webhook delivery: endpoints, the outbox processing writes to, the worker that
-// sends signed messages, and what operators need to inspect and replay them.
+// sends signed messages, and the attempt log. Operators replay through the ops console.
 export { type Attempt, listEndpointAttempts, listMessageAttempts } from "./attempts.js";
 export { deliverOnce, deliveryAgent } from "./deliver.js";
 export {
@@ -33,17 +33,6 @@ export {
   readHealth,
 } from "./health.js";
 export { deliveryKeys } from "./keys.js";
-export {
-  type FailedMessageFilter,
-  getMessage,
-  listFailedMessages,
-  type MessageDetail,
-  type MessageState,
-  type MessageSummary,
-  type ReplayResult,
-  replayFailedMessages,
-  replayMessage,
-} from "./messages.js";
 export { type DeliveryJobData, enqueueEvent, messageId, type OutboundEvent, webhookBody } from "./outbox.js";
 export { endpointRoutes } from "./routes.js";
 export { generateSecret, sign, webhookHeaders } from "./signing.js";

@@ -5,7 +5,6 @@ import type { Gateway } from "../core/context.js";
 import { listMessageAttempts } from "./attempts.js";
 import { createEndpoint, rotateSecret } from "./endpoints.js";
 import { readHealth } from "./health.js";
-import { getMessage } from "./messages.js";
 import { enqueueEvent, messageId } from "./outbox.js";
 import { Receiver, startTestGateway, testConfig } from "./testing.js";
 import { startDeliveryWorker } from "./worker.js";
@@ -47,6 +46,14 @@ describe("delivery worker", () => {
 
   async function jobState(gw: Gateway, msgId: string) {
     return (await gw.queue("deliveries").getJob(msgId))?.getState();
+  }
+
+  /** A message's state, why it failed, and its attempts, as operators see them. */
+  async function getMessage(gw: Gateway, msgId: string, orgId = "org-a") {
+    const job = await gw.queue("deliveries").getJob(msgId);
+    if (!job) throw new Error(`no message ${msgId}`);
+    const [state, attempts] = await Promise.all([job.getState(), listMessageAttempts(gw, orgId, msgId)]);
+    return { state, failedReason: job.failedReason, attempts };
   }
 
   function verifier(...secrets: string[]) {
@@ -143,7 +150,7 @@ describe("delivery worker", () => {
     expect([...received].sort()).toEqual([...ids].sort());
     for (const request of back.requests) expect(() => verifier(secret)(request)).not.toThrow();
     const message = await getMessage(gw, ids[0]!);
-    expect(message.state).toBe("delivered");
+    expect(message.state).toBe("completed");
     expect(message.attempts.length).toBeGreaterThanOrEqual(3);
     expect(message.attempts.at(-1)).toMatchObject({ outcome: "success", status: 204 });
     expect((await readHealth(gw, "org-a", [endpoint.id])).get(endpoint.id)?.failingSince).toBeUndefined();

@@ -135,6 +135,14 @@ describe("gatewayConfigSchema", () => {
     expect(config.endpoints[0]!.events).toEqual([...eventTypes]);
   });
 
+  it("accepts signing secrets of 24 to 64 bytes, the sizes signing accepts", () => {
+    for (const bytes of [24, 25, 63, 64]) {
+      const secret = `whsec_${Buffer.alloc(bytes, 7).toString("base64")}`;
+      const endpoints = [{ id: "oa", org: "riders", url: "https://oa.example.org/hooks", secret }];
+      expect(errorsOf({ ...minimal(), endpoints })).toEqual([]);
+    }
+  });
+
   it("rejects unknown keys at any level", () => {
     expect(errorsOf({ ...minimal(), redis: "x" }).map((e) => e.pointer)).toEqual(["/redis"]);
     expect(errorsOf({ ...minimal(), delivery: { timeuot: "5s" } }).map((e) => e.pointer)).toEqual([
@@ -219,6 +227,19 @@ describe("gatewayConfigSchema", () => {
       "a short signing secret",
       (c: GatewayConfigInput) =>
         (c.endpoints = [{ id: "e", org: "riders", url: "https://x.example", secret: "whsec_abc" }]),
+      "/endpoints/0/secret",
+    ],
+    [
+      "a signing secret longer than 64 bytes",
+      (c: GatewayConfigInput) =>
+        (c.endpoints = [
+          {
+            id: "e",
+            org: "riders",
+            url: "https://x.example",
+            secret: `whsec_${Buffer.alloc(65, 7).toString("base64")}`,
+          },
+        ]),
       "/endpoints/0/secret",
     ],
     ["jitter above 1", (c: GatewayConfigInput) => (c.retry = { jitter: 1.5 }), "/retry/jitter"],

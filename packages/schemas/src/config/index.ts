@@ -100,10 +100,11 @@ export const endpointConfigSchema = z
       .describe("Event types to deliver; all by default."),
     secret: z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, {
-        message: 'must be "whsec_" followed by base64 of at least 24 bytes',
+      // 32..86 base64 digits decode to 24..64 bytes: the key sizes signing accepts.
+      .regex(/^whsec_[A-Za-z0-9+/]{32,86}={0,2}$/, {
+        message: 'must be "whsec_" followed by base64 of 24 to 64 bytes',
       })
-      .describe("Standard Webhooks signing secret: `whsec_` and base64."),
+      .describe("Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 bytes."),
   })
   .meta({ description: "A webhook endpoint." });
 

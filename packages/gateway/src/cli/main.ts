@@ -18,15 +18,16 @@ Commands:
 
 Options for start/serve/work:
   --config <file>   configuration JSON (default: $GIGBRIDGE_CONFIG)
-  --port <n>        HTTP port (default: $PORT or 8787)
+  --port <n>        HTTP port (default: $PORT or 8787); \`work\` serves only
+                    /healthz, /readyz and /metrics there
   --host <addr>     HTTP address (default: 127.0.0.1)
   --data-dir <dir>  where a locally started redis-server keeps its data
                     (default: $GIGBRIDGE_DATA_DIR or .data/redis)
   --dev             development mode: the documented dev master key when
                     GIGBRIDGE_MASTER_KEY is unset, and a demo webhook receiver
 
-Environment: REDIS_URL (without it, start/serve/work run a local redis-server
-with data in .data/redis), GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+Environment: REDIS_URL (required by serve and work; without it, start runs a
+local redis-server with data in .data/redis), GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -71,6 +72,11 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     console.error("gigbridge: give --config <file> or set GIGBRIDGE_CONFIG");
     return 2;
   }
+  if (!process.env.REDIS_URL && !(roles.http && roles.workers)) {
+    // A private Redis would leave this process sharing work with nobody.
+    console.error("gigbridge: serve and work share Redis with the other processes: set REDIS_URL");
+    return 2;
+  }
   const config = await loadConfig(configPath);
   const masterKeyText = process.env.GIGBRIDGE_MASTER_KEY ?? (values.dev ? DEV_MASTER_KEY : undefined);
   if (!masterKeyText) {
@@ -96,18 +102,20 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   const lines = [
     `GigBridge is running (Redis: ${redact(running.redisUrl)}${process.env.REDIS_URL ? "" : ", started locally"})`,
   ];
-  if (running.server) {
+  const url = running.server?.url;
+  if (url && roles.http) {
     lines.push(
-      `  API:              ${running.server.url}/v1`,
-      `  API docs:         ${running.server.url}/docs  (OpenAPI: ${running.server.url}/openapi.json)`,
-      `  Operator console: ${running.server.url}/ops/queues`,
-      `  Health:           ${running.server.url}/healthz, ${running.server.url}/readyz`,
+      `  API:              ${url}/v1`,
+      `  API docs:         ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
+      `  Operator console: ${url}/ops/queues`,
     );
   }
+  if (url) lines.push(`  Health:           ${url}/healthz, ${url}/readyz  (metrics: ${url}/metrics)`);
   if (roles.workers)
     lines.push(`  Queue workers:    ${running.workers.map((w) => w.name).join(", ") || "none"}`);
   if (demo) lines.push(`  Demo receiver:    ${demo.url}/webhooks (prints each delivery)`);
-  if (values.dev) lines.push("  Dev credentials:  examples/dev/credentials.json", "Press Ctrl-C to stop.");
+  if (values.dev) lines.push("  Dev credentials:  examples/dev/credentials.json");
+  lines.push("Press Ctrl-C to stop.");
   console.log(lines.join("\n"));
 
   await new Promise<void>((resolve) => {

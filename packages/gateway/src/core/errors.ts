@@ -97,3 +97,28 @@ export class UnavailableError extends GatewayError {
     this.name = "UnavailableError";
   }
 }
+
+/**
+ * True for the errors ioredis raises when Redis cannot be reached (no offline
+ * queue while disconnected, timeouts, closed or refused connections), as
+ * opposed to errors Redis itself answered with.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (e.name === "MaxRetriesPerRequestError") return true;
+    if (
+      typeof code === "string" &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTCONN)$/.test(code)
+    )
+      return true;
+    if (
+      /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT/i.test(
+        e.message,
+      )
+    ) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -90,3 +90,26 @@ describe("logs", () => {
     expect(text).toContain("signal received");
   });
 });
+
+describe("when Redis is away", () => {
+  it("every route that needs Redis answers 503 problem+json with Retry-After, never 500", async () => {
+    const t = await startTestGateway({ workers: false });
+    try {
+      await t.redis.kill();
+      const calls: [string, string, string][] = [
+        ["GET", "/v1/tasks", testKeys.streetA],
+        ["GET", "/v1/endpoints", testKeys.streetA],
+        ["GET", "/v1/ops/failures", testKeys.viewer],
+        ["GET", "/v1/signals/some-id", testKeys.platform],
+      ];
+      for (const [method, path, key] of calls) {
+        const res = await t.call(method, path, { key });
+        expect(res.status, `${method} ${path}`).toBe(503);
+        expect(res.headers.get("retry-after"), `${method} ${path}`).toBeTruthy();
+        expect(res.headers.get("content-type")).toContain("application/problem+json");
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
+import type { ZodError } from "zod";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, ValidationError } from "../core/errors.js";
 import { securitySchemes } from "./auth.js";
@@ -23,16 +24,20 @@ export interface AppOptions {
   readiness?: () => Readiness[];
 }
 
+/** The 422 for a failed request validation, with a JSON Pointer per failing field. */
+export function validationFailure(result: { target: string; error: ZodError }): ValidationError {
+  const prefix = result.target === "json" ? "" : `/${result.target}`;
+  return new ValidationError(
+    "The request does not match the schema; see `errors`.",
+    validationErrors(result.error, prefix),
+  );
+}
+
 /** A fresh OpenAPIHono whose validation failures become problem+json with JSON Pointers. */
 export function routesApp(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (result.success) return;
-      const prefix = result.target === "json" ? "" : `/${result.target}`;
-      throw new ValidationError(
-        "The request does not match the schema; see `errors`.",
-        validationErrors(result.error, prefix),
-      );
+      if (!result.success) throw validationFailure(result);
     },
   });
 }
@@ -99,11 +104,28 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );
   app.onError((error, c) => {
-    if (!(error instanceof GatewayError) || error.status >= 500) {
+    const response = problemResponse(c, error);
+    // Expected refusals and outages are in the request log; a 500 is a bug and gets its stack here.
+    if (response.status === 500)
       gw.logger.error({ err: error, requestId: c.get("requestId") }, "request failed");
-    }
-    return problemResponse(c, error);
+    return response;
   });
+  return app;
+}
+
+/**
+ * What a worker-only process (`gigbridge work`) serves: health, readiness and
+ * its metrics (delivery, task and failure counters live in the worker).
+ */
+export function createProbeApp(gw: Gateway, readiness: () => Readiness[]): OpenAPIHono<AppEnv> {
+  const app = routesApp();
+  app.use(requestId({ headerName: "x-request-id" }));
+  app.route("/", metricsRoutes(gw));
+  app.route("/", healthRoutes(gw, readiness));
+  app.notFound((c) =>
+    problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+  );
+  app.onError((error, c) => problemResponse(c, error));
   return app;
 }
 

@@ -1,6 +1,13 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { GatewayError, PROBLEM_BASE, type ProblemKind, problemKinds } from "../core/errors.js";
+import {
+  GatewayError,
+  isRedisUnavailable,
+  PROBLEM_BASE,
+  type ProblemKind,
+  problemKinds,
+  UnavailableError,
+} from "../core/errors.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
@@ -30,6 +37,8 @@ export function problemResponse(c: Context, error: unknown): Response {
 
 function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  // Any route that reaches Redis while it is away answers 503 with Retry-After, never a bare 500.
+  if (isRedisUnavailable(error)) return new UnavailableError("Redis is unavailable; retry shortly.", error);
   if (error instanceof HTTPException) {
     if (error.status === 400)
       return new GatewayError("malformed_json", "The request body could not be parsed as JSON.");

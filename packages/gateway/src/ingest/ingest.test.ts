@@ -81,6 +81,11 @@ describe("signal intake", () => {
     const problem = (await res.json()) as { type: string; errors: { pointer: string }[] };
     expect(problem.type).toBe("https://gigbridge.dev/problems/validation");
     expect(problem.errors.map((e) => e.pointer)).toContain("/signals/1/data/regionCode");
+    // Both signals of the refused batch count as refused.
+    const metrics = await (await t.call("GET", "/metrics")).text();
+    expect(metrics).toMatch(
+      /gigbridge_signals_total\{platform="platform-a",type="worker.onboarded",outcome="refused"\} 2/,
+    );
     const status = await t.call("GET", "/v1/signals/ok-1", { key: testKeys.platform });
     expect(status.status).toBe(404);
   });

@@ -6,12 +6,16 @@ import {
   signalIdSchema,
   signalSchema,
   signalStatusSchema,
+  signalTypes,
 } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ZodError } from "zod";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, NotFoundError } from "../core/errors.js";
-import { routesApp } from "../http/app.js";
+import { routesApp, validationFailure } from "../http/app.js";
 import { requirePlatform, securitySchemes } from "../http/auth.js";
+import type { AppEnv } from "../http/env.js";
 import { intake, rateHeaders, signalStatus } from "./intake.js";
 
 const problem = (description: string) => ({
@@ -91,38 +95,67 @@ const getOne = createRoute({
   },
 });
 
+const knownTypes = new Set<string>(signalTypes);
+
 /** The front door for platforms: `POST /v1/signals`, `POST /v1/signals/batch`, `GET /v1/signals/{id}`. */
 export function ingestRoutes(gw: Gateway) {
   const app = routesApp();
   app.use("/v1/signals", requirePlatform(gw));
   app.use("/v1/signals/*", requirePlatform(gw));
 
-  app.openapi(sendOne, async (c) => {
-    const platformId = c.get("platform").id;
-    const result = await intake(gw, platformId, [c.req.valid("json")]);
-    return c.json(
-      { accepted: result.accepted, duplicates: result.duplicates },
-      202,
-      rateHeaders(result.rate),
-    );
-  });
-
-  app.openapi(sendBatch, async (c) => {
-    const { signals } = c.req.valid("json");
-    const max = gw.config.ingest.maxBatch;
-    if (signals.length > max) {
-      throw new GatewayError(
-        "batch_too_large",
-        `A batch holds at most ${max} signals; this one has ${signals.length}.`,
-      );
+  // Refused signals are counted by platform and type, then the 422 is thrown.
+  const countRefused = async (c: Context<AppEnv>, error: ZodError, target: string): Promise<never> => {
+    const body = (await c.req.json().catch(() => undefined)) as { signals?: unknown[] } | undefined;
+    const items = Array.isArray(body?.signals) ? body.signals : [body];
+    for (const item of items) {
+      const type = (item as { type?: unknown } | undefined)?.type;
+      gw.metrics.signals.inc({
+        platform: c.get("platform").id,
+        type: typeof type === "string" && knownTypes.has(type) ? type : "unknown",
+        outcome: "refused",
+      });
     }
-    const result = await intake(gw, c.get("platform").id, signals);
-    return c.json(
-      { accepted: result.accepted, duplicates: result.duplicates },
-      202,
-      rateHeaders(result.rate),
-    );
-  });
+    throw validationFailure({ target, error });
+  };
+  const refuse = (
+    result: { success: true } | { success: false; error: ZodError; target: string },
+    c: Context<AppEnv>,
+  ) => (result.success ? undefined : countRefused(c, result.error, result.target));
+
+  app.openapi(
+    sendOne,
+    async (c) => {
+      const platformId = c.get("platform").id;
+      const result = await intake(gw, platformId, [c.req.valid("json")]);
+      return c.json(
+        { accepted: result.accepted, duplicates: result.duplicates },
+        202,
+        rateHeaders(result.rate),
+      );
+    },
+    refuse,
+  );
+
+  app.openapi(
+    sendBatch,
+    async (c) => {
+      const { signals } = c.req.valid("json");
+      const max = gw.config.ingest.maxBatch;
+      if (signals.length > max) {
+        throw new GatewayError(
+          "batch_too_large",
+          `A batch holds at most ${max} signals; this one has ${signals.length}.`,
+        );
+      }
+      const result = await intake(gw, c.get("platform").id, signals);
+      return c.json(
+        { accepted: result.accepted, duplicates: result.duplicates },
+        202,
+        rateHeaders(result.rate),
+      );
+    },
+    refuse,
+  );
 
   app.openapi(getOne, async (c) => {
     const { id } = c.req.valid("param");

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { GatewayConfig } from "@gigbridge/schemas";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
-import { createApp } from "../http/app.js";
+import { createApp, createProbeApp } from "../http/app.js";
 import { routeModules } from "../http/routes.js";
 import { type LocalRedis, startLocalRedis } from "./local-redis.js";
 import { listen, type RunningServer } from "./server.js";
@@ -48,8 +48,11 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   if (options.http) await settleWithin(gw.queue("signals").waitUntilReady(), 5000);
   const workers = options.workers ? await startWorkers(gw) : [];
   let server: RunningServer | undefined;
-  if (options.http) {
-    const app = createApp(gw, { routes: routeModules, readiness: () => workers });
+  // An API process serves the API; a worker-only process still serves /healthz, /readyz and /metrics.
+  const app = options.http
+    ? createApp(gw, { routes: routeModules, readiness: () => workers })
+    : createProbeApp(gw, () => workers);
+  if (options.http || options.workers) {
     server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");
   }
   let closing: Promise<void> | undefined;

@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const cli = join(root, "packages/gateway/dist/cli/main.js");
+const platformKey = "gb_pk_dev_demo_delivery_0123456789abcdef";
+const orgKey = "gb_ok_dev_jianwai_street_0123456789ab";
+
+function gigbridge(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return { child, output: () => output };
+}
+
+const exit = (child: ChildProcess) =>
+  child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise<number | null>((done) => child.once("exit", done));
+
+/** The production layout: API processes and worker processes scaled apart, sharing one Redis. */
+describe("gigbridge serve + gigbridge work", () => {
+  let redis: RedisServer;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    for (const child of children) {
+      child.kill("SIGTERM");
+      await exit(child);
+    }
+    await redis?.destroy();
+  });
+
+  it("refuse to run without REDIS_URL, since a private Redis would share work with nobody", async () => {
+    const env = { ...process.env };
+    delete env.REDIS_URL;
+    const run = gigbridge(["work", "--config", "examples/dev/config.json"], env);
+    expect(await exit(run.child)).toBe(2);
+    expect(run.output()).toContain("set REDIS_URL");
+  });
+
+  it("split intake and processing across processes; the worker serves its own health and metrics", async () => {
+    const env = {
+      ...process.env,
+      REDIS_URL: redis.url,
+      GIGBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
+      LOG_LEVEL: "warn",
+    };
+    const apiPort = await freePort();
+    const workerPort = await freePort();
+    const api = gigbridge(["serve", "--config", "examples/dev/config.json", "--port", String(apiPort)], env);
+    const worker = gigbridge(
+      ["work", "--config", "examples/dev/config.json", "--port", String(workerPort)],
+      env,
+    );
+    children.push(api.child, worker.child);
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const workerUrl = `http://127.0.0.1:${workerPort}`;
+    for (const url of [apiUrl, workerUrl]) {
+      await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, {
+        timeoutMs: 20_000,
+        description: `${url}/readyz`,
+      });
+    }
+    // The worker process serves no API.
+    expect((await fetch(`${workerUrl}/v1/tasks`)).status).toBe(404);
+
+    const signal = {
+      id: "split-1",
+      type: "appeal.raised",
+      occurredAt: "2026-11-29T09:00:00+08:00",
+      data: {
+        workerId: "w_9",
+        category: "accident",
+        urgency: "urgent",
+        summary: "Hurt on shift",
+        regionCode: "110105001",
+      },
+    };
+    const sent = await fetch(`${apiUrl}/v1/signals`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${platformKey}`, "content-type": "application/json" },
+      body: JSON.stringify(signal),
+    });
+    expect(sent.status).toBe(202);
+    const tasks = await waitFor(
+      async () => {
+        const res = await fetch(`${apiUrl}/v1/tasks`, { headers: { authorization: `Bearer ${orgKey}` } });
+        const body = (await res.json()) as { items: { kind: string; signalId: string }[] };
+        return body.items.find((x) => x.signalId === "split-1") ? body : undefined;
+      },
+      { description: "the task made by the worker process" },
+    );
+    expect(tasks.items.map((x) => x.kind)).toContain("follow_up_appeal");
+    const metrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    expect(metrics).toMatch(/gigbridge_tasks_created_total\{[^}]*kind="follow_up_appeal"[^}]*\} 1/);
+  });
+});

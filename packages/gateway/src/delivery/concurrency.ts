@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { Script } from "./script.js";
+import { Script } from "../core/script.js";
 
 // KEYS: the endpoint's in-flight set. ARGV: now, lease expiry, limit, holder.
 // Expired leases (a crashed worker's) are dropped first. Returns 1 when the holder has a slot.

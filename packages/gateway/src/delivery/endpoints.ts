@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type EventType, eventTypes } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
 import { ValidationError } from "../core/errors.js";
+import { Script } from "../core/script.js";
 import {
   EndpointNotFoundError,
   EndpointReadOnlyError,
@@ -12,7 +13,6 @@ import { type EndpointHealth, readHealth } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { type LookupAll, resolveAllowed, systemLookup } from "./network.js";
 import { execOrThrow } from "./redis-util.js";
-import { Script } from "./script.js";
 import { SecretBox } from "./secrets.js";
 import { generateSecret, isValidSecret } from "./signing.js";
 

@@ -1,7 +1,7 @@
 import type { Gateway } from "../core/context.js";
+import { Script } from "../core/script.js";
 import { deliveryKeys } from "./keys.js";
 import { execOrThrow } from "./redis-util.js";
-import { Script } from "./script.js";
 
 /** Why an endpoint was disabled. */
 export type DisabledReason = "gone" | "failing";

@@ -1,6 +1,6 @@
 import type { Gateway } from "../core/context.js";
 import { UnavailableError, ValidationError } from "../core/errors.js";
-import { Script } from "../delivery/script.js";
+import { Script } from "../core/script.js";
 import type { AuditEntry, FailureFilter } from "./schemas.js";
 
 /**

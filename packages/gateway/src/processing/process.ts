@@ -3,7 +3,7 @@ import { UnrecoverableError } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
-import { Script } from "../delivery/script.js";
+import { Script } from "../core/script.js";
 import type { SignalJob } from "../ingest/intake.js";
 import { decide, workerIdOf } from "../rules/decide.js";
 import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { Script } from "../delivery/script.js";
+import { Script } from "../core/script.js";
 import type { Decision, WorkerRecord } from "../rules/decision.js";
 import { workerKeys } from "./keys.js";
 

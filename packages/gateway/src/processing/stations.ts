@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { Script } from "../delivery/script.js";
+import { Script } from "../core/script.js";
 import type { StationChange, StationInfo } from "../rules/decision.js";
 import { FULL_MEMBERS_FOR_GROUP } from "../rules/r6-establish-organization.js";
 import { stationKeys } from "./keys.js";

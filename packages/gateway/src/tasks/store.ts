@@ -1,6 +1,6 @@
 import type { Task, TaskKind, TaskStatus } from "@gigbridge/schemas";
 import type { Redis } from "ioredis";
-import { Script } from "../delivery/script.js";
+import { Script } from "../core/script.js";
 import { indexesOf, taskKeys } from "./keys.js";
 import { IllegalTransition, type TaskAction, targetStatus, transition } from "./lifecycle.js";
 

@@ -3,6 +3,7 @@ import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../core/keys.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
+import { signalJobId } from "./intake.js";
 
 const onboarded = signalExamples["worker.onboarded"];
 const withId = (id: string) => ({ ...onboarded, id });
@@ -68,6 +69,50 @@ describe("signal intake", () => {
     });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: ["b-1", "b-2"], duplicates: ["b-1", "once-1"] });
+  });
+
+  it("queues the first of two signals with one id in a batch, and calls the second a duplicate", async () => {
+    const first = { ...withId("twice-1"), data: { ...onboarded.data, stationId: "st-first" } };
+    const second = { ...withId("twice-1"), data: { ...onboarded.data, stationId: "st-second" } };
+    const res = await t.call("POST", "/v1/signals/batch", {
+      key: testKeys.platform,
+      body: { signals: [first, second] },
+    });
+    expect(await res.json()).toEqual({ accepted: ["twice-1"], duplicates: ["twice-1"] });
+    const job = await t.running.gw.queue("signals").getJob(signalJobId("platform-a", "twice-1"));
+    expect(job?.data.signal.data).toMatchObject({ stationId: "st-first" });
+  });
+
+  it("never calls a signal a duplicate while another request is still storing it", async () => {
+    const redis = t.running.gw.redis;
+    const key = keys.signal("platform-a", "held-1");
+    // Another request has claimed the id and not stored it yet.
+    await redis.hset(
+      key,
+      "status",
+      "pending",
+      "type",
+      "worker.onboarded",
+      "receivedAt",
+      Date.now(),
+      "claimedAt",
+      Date.now(),
+    );
+    const stillHeld = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("held-1") });
+    expect(stillHeld.status).toBe(503);
+    expect(stillHeld.headers.get("retry-after")).toBe("1");
+
+    // The other request stored it: a duplicate.
+    await redis.hset(key, "status", "queued");
+    const stored = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("held-1") });
+    expect(await stored.json()).toEqual({ accepted: [], duplicates: ["held-1"] });
+
+    // The other request failed and released its claim while this one waited: this one stores it.
+    await redis.hset(keys.signal("platform-a", "held-2"), "status", "pending", "claimedAt", Date.now());
+    const pending = t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("held-2") });
+    await redis.del(keys.signal("platform-a", "held-2"));
+    expect(await (await pending).json()).toEqual({ accepted: ["held-2"], duplicates: [] });
+    expect(await t.running.gw.queue("signals").getJob(signalJobId("platform-a", "held-2"))).toBeDefined();
   });
 
   it("refuses a batch with an invalid item as a whole, naming it by JSON Pointer", async () => {
@@ -149,6 +194,16 @@ describe("signal intake", () => {
     });
     const theirs = await t.call("GET", "/v1/signals/once-1", { key: testKeys.otherPlatform });
     expect(theirs.status).toBe(404);
+  });
+
+  it("reports a signal whose marker expired and was written again by a late replay", async () => {
+    await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("late-1") });
+    const key = keys.signal("platform-a", "late-1");
+    await t.running.gw.redis.del(key);
+    await t.running.gw.redis.hset(key, "status", "processed", "processedAt", Date.now(), "tasks", "[]");
+    const res = await t.call("GET", "/v1/signals/late-1", { key: testKeys.platform });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: "late-1", type: "worker.onboarded", status: "processed" });
   });
 
   it("never echoes personal data in a validation error", async () => {

@@ -20,10 +20,13 @@ export function signalJobId(platformId: string, signalId: string): string {
 /**
  * One round trip that rate-limits the request and claims each new signal id.
  * KEYS[1] is the platform's token bucket, KEYS[2..] its signal keys (all under
- * the platform's hash tag). A claim is a `pending` marker; an id whose marker
- * is `pending` but older than the stale limit was never queued (its request
- * failed) and may be claimed again. Replies {1, remaining, resetMs, claims...}
- * or {0, retryAfterMs, resetMs} when limited.
+ * the platform's hash tag). ARGV: now, rate, burst, window, stale, charge (1 to
+ * take a token, 0 on a re-check), then one type per signal key. A claim is a
+ * `pending` marker; one older than the stale limit was never queued (its
+ * request failed between claim and enqueue) and may be claimed again.
+ * Replies {1, remaining, resetMs, codes...} with a code per signal key:
+ * 1 claimed here, 0 already stored (a duplicate), 2 being stored by another
+ * request right now; or {0, retryAfterMs, resetMs} when rate-limited.
  */
 const CLAIM = `
 local now = tonumber(ARGV[1])
@@ -32,25 +35,30 @@ local burst = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
 local stale = tonumber(ARGV[5])
 
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(bucket[1]) or burst
-local ts = tonumber(bucket[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
-if tokens < 1 then
-  local wait = math.ceil((1 - tokens) * 1000 / rate)
-  return {0, wait, math.ceil((burst - tokens) * 1000 / rate)}
+local out = {1, 0, 0}
+if ARGV[6] == '1' then
+  local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+  local tokens = tonumber(bucket[1]) or burst
+  local ts = tonumber(bucket[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+  if tokens < 1 then
+    local wait = math.ceil((1 - tokens) * 1000 / rate)
+    return {0, wait, math.ceil((burst - tokens) * 1000 / rate)}
+  end
+  tokens = tokens - 1
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+  out = {1, math.floor(tokens), math.ceil((burst - tokens) * 1000 / rate)}
 end
-tokens = tokens - 1
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 
-local out = {1, math.floor(tokens), math.ceil((burst - tokens) * 1000 / rate)}
 for i = 2, #KEYS do
   local state = redis.call('HMGET', KEYS[i], 'status', 'claimedAt')
   if not state[1] or (state[1] == 'pending' and now - tonumber(state[2]) > stale) then
-    redis.call('HSET', KEYS[i], 'status', 'pending', 'type', ARGV[4 + i], 'receivedAt', now, 'claimedAt', now)
+    redis.call('HSET', KEYS[i], 'status', 'pending', 'type', ARGV[5 + i], 'receivedAt', now, 'claimedAt', now)
     redis.call('PEXPIRE', KEYS[i], window)
     out[#out + 1] = 1
+  elseif state[1] == 'pending' then
+    out[#out + 1] = 2
   else
     out[#out + 1] = 0
   end
@@ -108,31 +116,86 @@ export interface RateState {
 /** A claim older than this was never queued: its request failed between claim and enqueue. */
 const STALE_CLAIM_MS = 30_000;
 
+/** How long a request waits for another request that is storing the same signal id. */
+const IN_FLIGHT_WAIT_MS = 1500;
+
 /**
  * Accepts signals from one platform: rate limit and idempotency claim in one
  * script, one bulk enqueue for the new ones, one script to mark them queued.
  * Three round trips per request whatever the batch size. Answers only after
  * Redis acknowledged the enqueue; any Redis failure becomes a 503.
+ *
+ * A signal another request is storing at this moment is a duplicate only once
+ * that request has stored it: until then this request waits (briefly), and
+ * takes the signal over if the other request failed and released it.
  */
 export async function intake(gw: Gateway, platformId: string, signals: Signal[]): Promise<IntakeResult> {
   const redis = scripts(gw.redis);
   const { perSecond, burst } = rateLimitOf(gw, platformId);
-  const now = gw.now();
+  const receivedAt = gw.now();
   // Within one request the first occurrence of an id counts; later ones are duplicates.
-  const unique = [...new Map(signals.map((s) => [s.id, s])).values()];
-  const signalKeys = unique.map((s) => keys.signal(platformId, s.id));
+  const firsts = new Map<string, Signal>();
+  for (const signal of signals) if (!firsts.has(signal.id)) firsts.set(signal.id, signal);
 
+  const accepted = new Set<string>();
+  let open = [...firsts.values()];
+  let rate: RateState | undefined;
+  const deadline = performance.now() + IN_FLIGHT_WAIT_MS;
+  for (let round = 0; open.length > 0; round++) {
+    if (round > 0) {
+      if (performance.now() > deadline) {
+        throw new UnavailableError(
+          "Another request is still storing a signal with the same id; retry shortly (the retry is safe).",
+          undefined,
+          1,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** round, 200)));
+    }
+    const reply = await claim(gw, redis, platformId, open, round === 0, { perSecond, burst });
+    rate ??= { perSecond, limit: burst, remaining: reply[1] ?? 0, resetMs: reply[2] ?? 0 };
+    const claimed = open.filter((_, i) => reply[3 + i] === 1);
+    const inFlight = open.filter((_, i) => reply[3 + i] === 2);
+    if (claimed.length > 0) await enqueue(gw, redis, platformId, claimed, receivedAt);
+    for (const signal of claimed) accepted.add(signal.id);
+    open = inFlight;
+  }
+
+  const result: IntakeResult = { accepted: [], duplicates: [], rate: rate as RateState };
+  const seen = new Set<string>();
+  for (const signal of signals) {
+    const isNew = !seen.has(signal.id) && accepted.has(signal.id);
+    seen.add(signal.id);
+    (isNew ? result.accepted : result.duplicates).push(signal.id);
+    gw.metrics.signals.inc({
+      platform: platformId,
+      type: signal.type,
+      outcome: isNew ? "accepted" : "duplicate",
+    });
+  }
+  return result;
+}
+
+async function claim(
+  gw: Gateway,
+  redis: IntakeRedis,
+  platformId: string,
+  signals: Signal[],
+  charge: boolean,
+  { perSecond, burst }: { perSecond: number; burst: number },
+): Promise<number[]> {
   const reply = await guard(() =>
     redis.gbClaim(
-      1 + signalKeys.length,
+      1 + signals.length,
       keys.rate(platformId),
-      ...signalKeys,
-      now,
+      ...signals.map((s) => keys.signal(platformId, s.id)),
+      gw.now(),
       perSecond,
       burst,
       gw.config.ingest.idempotencyWindow,
       STALE_CLAIM_MS,
-      ...unique.map((s) => s.type),
+      charge ? 1 : 0,
+      ...signals.map((s) => s.type),
     ),
   );
   if (reply[0] === 0) {
@@ -148,54 +211,41 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
       },
     );
   }
-  const rate: RateState = { perSecond, limit: burst, remaining: reply[1] ?? 0, resetMs: reply[2] ?? 0 };
-  const claimed = unique.filter((_, i) => reply[3 + i] === 1);
-  const claimedIds = new Set(claimed.map((s) => s.id));
+  return reply;
+}
 
-  if (claimed.length > 0) {
-    const claimedKeys = claimed.map((s) => keys.signal(platformId, s.id));
-    try {
-      await gw.queue("signals").addBulk(
-        claimed.map((signal) => ({
-          name: signal.type,
-          data: { platformId, signal, receivedAt: now } satisfies SignalJob,
-          opts: {
-            jobId: signalJobId(platformId, signal.id),
-            attempts: 8,
-            backoff: { type: "exponential", delay: 1000 },
-            removeOnComplete: { age: 3600, count: 10_000 },
-            removeOnFail: false,
-          },
-        })),
-      );
-    } catch (error) {
-      await redis.gbRelease(claimedKeys.length, ...claimedKeys).catch(() => {});
-      throw new UnavailableError(
-        "The signal queue is unavailable; nothing was stored. Retry shortly.",
-        error,
-      );
-    }
-    // The jobs are stored; if this mark is lost the claim simply stays `pending` and reads as queued.
-    await redis.gbMarkQueued(claimedKeys.length, ...claimedKeys).catch((error: unknown) => {
-      gw.logger.warn({ err: error }, "could not mark signals queued");
-    });
+/** Stores claimed signals as jobs, then confirms their claims; releases the claims if the store fails. */
+async function enqueue(
+  gw: Gateway,
+  redis: IntakeRedis,
+  platformId: string,
+  claimed: Signal[],
+  receivedAt: number,
+): Promise<void> {
+  const claimedKeys = claimed.map((s) => keys.signal(platformId, s.id));
+  try {
+    await gw.queue("signals").addBulk(
+      claimed.map((signal) => ({
+        name: signal.type,
+        data: { platformId, signal, receivedAt } satisfies SignalJob,
+        opts: {
+          jobId: signalJobId(platformId, signal.id),
+          attempts: 8,
+          backoff: { type: "exponential", delay: 1000 },
+          removeOnComplete: { age: 3600, count: 10_000 },
+          removeOnFail: false,
+        },
+      })),
+    );
+  } catch (error) {
+    await redis.gbRelease(claimedKeys.length, ...claimedKeys).catch(() => {});
+    throw new UnavailableError("The signal queue is unavailable; nothing was stored. Retry shortly.", error);
   }
-
-  const accepted: string[] = [];
-  const duplicates: string[] = [];
-  const seen = new Set<string>();
-  for (const signal of signals) {
-    const first = !seen.has(signal.id);
-    seen.add(signal.id);
-    const isNew = first && claimedIds.has(signal.id);
-    (isNew ? accepted : duplicates).push(signal.id);
-    gw.metrics.signals.inc({
-      platform: platformId,
-      type: signal.type,
-      outcome: isNew ? "accepted" : "duplicate",
-    });
-  }
-  return { accepted, duplicates, rate };
+  // The jobs are stored. If this mark is lost, the claim reads as queued, and a request for the same
+  // id after the stale limit re-adds it under the same job id, which BullMQ ignores: nothing doubles.
+  await redis.gbMarkQueued(claimedKeys.length, ...claimedKeys).catch((error: unknown) => {
+    gw.logger.warn({ err: error }, "could not mark signals queued");
+  });
 }
 
 /** The platform's own limit, or the gateway default. */
@@ -229,6 +279,13 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 export async function signalStatus(gw: Gateway, platformId: string, signalId: string) {
   const fields = await guard(() => gw.redis.hgetall(keys.signal(platformId, signalId)));
   if (!fields.status) return null;
+  if (!fields.type || !fields.receivedAt) {
+    // A marker that expired and was written again by a late replay: the job still knows the rest.
+    const job = await guard(() => gw.queue("signals").getJob(signalJobId(platformId, signalId)));
+    const data = job?.data as SignalJob | undefined;
+    fields.type ??= data?.signal.type ?? "";
+    fields.receivedAt ??= String(data?.receivedAt ?? fields.processedAt ?? 0);
+  }
   const failed = fields.status === "failed";
   return {
     id: signalId,

@@ -287,7 +287,7 @@ export const batchRequestSchema = z
         `Signals to ingest, at least one; at most the gateway's configured maximum (default ${DEFAULT_MAX_BATCH}).`,
       ),
   })
-  .meta({ id: "BatchRequest", description: "A batch of signals (`POST /v1/signals`)." });
+  .meta({ id: "BatchRequest", description: "A batch of signals (`POST /v1/signals/batch`)." });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
 export const acceptedResponseSchema = z

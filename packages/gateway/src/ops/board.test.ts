@@ -50,6 +50,22 @@ describe("queue view at /ops/queues", () => {
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 
+  it("shows job data without worker ids or appeal text", async () => {
+    const signal = appeal("board-pii", "110105001");
+    await send(t, [signal]);
+    const res = await get("/ops/queues/api/queues?activeQueue=signals&status=waiting&page=1", {
+      authorization: basic(testKeys.viewer),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain("board-pii");
+    expect(text).toContain("[redacted]");
+    const data = signal.data as { workerId: string; summary: string };
+    expect(text).not.toContain(data.workerId);
+    expect(text).not.toContain(data.summary);
+    await t.running.gw.queue("signals").drain();
+  });
+
   it("lets an operator act, from the page's own origin only, and audits it; a viewer cannot", async () => {
     const processor = startStandInProcessor(t, () => "no_route");
     await send(t, [appeal("board-1", "310115")]);

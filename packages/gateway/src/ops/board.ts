@@ -72,13 +72,38 @@ export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
 function board(gw: Gateway, readOnly: boolean): Hono {
   const adapter = new HonoAdapter(serveStatic).setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: (Object.keys(queues) as QueueKey[]).map(
-      (name) => new BullMQAdapter(gw.queue(name), { readOnlyMode: readOnly, allowRetries: !readOnly }),
-    ),
+    queues: (Object.keys(queues) as QueueKey[]).map((name) => {
+      const adapter = new BullMQAdapter(gw.queue(name), { readOnlyMode: readOnly, allowRetries: !readOnly });
+      // Job data holds signals and tasks; the board shows their shape, never a worker's identity or words.
+      adapter.setFormatter("data", redactPersonal);
+      return adapter;
+    }),
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: readOnly ? "GigBridge queues (read-only)" : "GigBridge queues" } },
   });
   return new Hono().route(BOARD_PATH, adapter.registerPlugin());
+}
+
+const PERSONAL_FIELDS = new Set([
+  "workerId",
+  "contact",
+  "phone",
+  "summary",
+  "homeOrganization",
+  "note",
+  "cancelReason",
+]);
+
+/** A copy of job data with personal fields replaced, at any depth. */
+export function redactPersonal(value: unknown, depth = 0): unknown {
+  if (depth > 12 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => redactPersonal(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [
+      key,
+      PERSONAL_FIELDS.has(key) ? "[redacted]" : redactPersonal(field, depth + 1),
+    ]),
+  );
 }
 
 function tokenFrom(c: Context): { token: string; ambient: boolean } | undefined {

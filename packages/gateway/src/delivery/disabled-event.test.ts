@@ -52,15 +52,19 @@ describe("endpoint.disabled", () => {
       data: { endpointId: "ep-gone", orgId: "street-a", reason: "gone" },
     });
     expect(gone.requests).toHaveLength(1);
-    // A second event for the disabled endpoint is not attempted, and announces nothing more.
+    // A later event for the disabled endpoint is not attempted: it waits in the failed set for a replay.
     await enqueueEvent(t.running.gw, {
       eventId: "evt-2",
       orgId: "street-a",
       type: "task.created",
       data: { task: fixtures.tasks.valid.register_member },
     });
-    const metrics = await (await t.call("GET", "/metrics")).text();
-    expect(metrics).toMatch(/gigbridge_queue_depth\{queue="deliveries",state="waiting"\} 0/);
+    const queue = t.running.gw.queue("deliveries");
+    const parked = await waitFor(
+      async () => (await queue.getFailed()).find((j) => j.data.eventId === "evt-2"),
+      { description: "the missed message in the failed set" },
+    );
+    expect(parked.failedReason).toBe("endpoint_disabled");
     expect(gone.requests).toHaveLength(1);
     expect(other.requests).toHaveLength(1);
   });

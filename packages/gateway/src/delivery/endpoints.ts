@@ -345,13 +345,14 @@ export async function deleteEndpoint(gw: Gateway, orgId: string, id: string): Pr
   if (removed === 0) throw new EndpointNotFoundError(id);
 }
 
-/** The org's enabled endpoints that subscribe to `type`. */
+/**
+ * The org's endpoints that subscribe to `type`, disabled ones included: their
+ * messages fail at once as `endpoint_disabled` and wait in the failed set, so
+ * re-enabling the endpoint and replaying delivers what it missed.
+ */
 export async function endpointsFor(gw: Gateway, orgId: string, type: EventType): Promise<Endpoint[]> {
-  const [stored, disabled] = await Promise.all([
-    readStored(gw, orgId),
-    gw.redis.smembers(deliveryKeys.disabled(orgId)).then((ids) => new Set(ids)),
-  ]);
-  return [...configured(gw, orgId).map(fromConfig), ...stored.map(publicView)].filter(
-    (endpoint) => endpoint.events.includes(type) && !disabled.has(endpoint.id),
+  const stored = await readStored(gw, orgId);
+  return [...configured(gw, orgId).map(fromConfig), ...stored.map(publicView)].filter((endpoint) =>
+    endpoint.events.includes(type),
   );
 }

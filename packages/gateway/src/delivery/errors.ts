@@ -43,14 +43,6 @@ export class EndpointReadOnlyError extends ConflictError {
   }
 }
 
-/** No delivery message with this id exists (or it has expired). */
-export class MessageNotFoundError extends NotFoundError {
-  constructor(readonly messageId: string) {
-    super(`No message ${messageId} exists.`);
-    this.name = "MessageNotFoundError";
-  }
-}
-
 /** A stored secret could not be decrypted: wrong master key or tampered data. */
 export class SecretDecryptionError extends GatewayError {
   constructor(detail: string, cause?: unknown) {

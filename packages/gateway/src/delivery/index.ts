@@ -21,7 +21,6 @@ export {
   EndpointNotFoundError,
   EndpointReadOnlyError,
   InvalidEndpointUrlError,
-  MessageNotFoundError,
   NetworkRefusedError,
   SecretDecryptionError,
 } from "./errors.js";

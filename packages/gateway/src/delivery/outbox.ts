@@ -35,6 +35,8 @@ export interface OutboundEvent<T extends EventType = EventType> {
   data: EventData<T>;
   /** When the event happened; now by default. */
   timestamp?: string;
+  /** An endpoint not to send it to (the one an `endpoint.disabled` event is about). */
+  except?: string;
 }
 
 /** The message id for one event at one endpoint: deterministic, so retries and replays of the producer add nothing. */
@@ -67,7 +69,7 @@ export function deliveryJobOptions(gw: Gateway, msgId: string) {
  * while the first message is kept, so nothing is sent twice.
  */
 export async function enqueueEvent(gw: Gateway, event: OutboundEvent): Promise<{ messageIds: string[] }> {
-  const endpoints = await endpointsFor(gw, event.orgId, event.type);
+  const endpoints = (await endpointsFor(gw, event.orgId, event.type)).filter((e) => e.id !== event.except);
   if (endpoints.length === 0) return { messageIds: [] };
   const timestamp = event.timestamp ?? new Date(gw.now()).toISOString();
   const jobs = endpoints.map((endpoint) => {

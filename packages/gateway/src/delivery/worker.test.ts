@@ -156,7 +156,7 @@ describe("delivery worker", () => {
     expect((await readHealth(gw, "org-a", [endpoint.id])).get(endpoint.id)?.failingSince).toBeUndefined();
   });
 
-  it("disables an endpoint that answers 410, fails its message, and skips it for new events", async () => {
+  it("disables an endpoint that answers 410, fails its message, and parks new events for replay", async () => {
     const { gw, logs, disabledEvents } = await setup();
     const target = await receiver();
     target.reply = () => ({ status: 410 });
@@ -183,10 +183,17 @@ describe("delivery worker", () => {
         (line) => line.msg?.toString().startsWith("endpoint disabled") && line.endpointId === endpoint.id,
       ),
     ).toBe(true);
-    expect(
-      (await enqueueEvent(gw, { eventId: "gone-2", orgId: "org-a", type: "endpoint.ping", data: ping(2) }))
-        .messageIds,
-    ).toEqual([]);
+    const later = await enqueueEvent(gw, {
+      eventId: "gone-2",
+      orgId: "org-a",
+      type: "endpoint.ping",
+      data: ping(2),
+    });
+    await waitFor(async () => (await jobState(gw, later.messageIds[0]!)) === "failed", {
+      description: "the later message parked as failed",
+    });
+    expect((await getMessage(gw, later.messageIds[0]!)).failedReason).toBe("endpoint_disabled");
+    expect(target.requests).toHaveLength(1);
   });
 
   it("waits at least as long as Retry-After on 429", async () => {

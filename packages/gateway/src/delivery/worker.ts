@@ -94,6 +94,7 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       orgId,
       type: "endpoint.disabled",
       data: { endpointId, orgId, reason, disabledAt: at },
+      except: endpointId,
     }).catch((error: unknown) =>
       gw.logger.warn({ err: error, orgId, endpointId }, "could not announce a disabled endpoint"),
     );

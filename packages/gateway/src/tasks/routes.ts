@@ -272,11 +272,11 @@ async function emitSafely(gw: Gateway, emit: EmitEvent, task: Task): Promise<voi
 }
 
 export function encodeCursor(cursor: TaskCursor): string {
-  return Buffer.from(`${cursor.createdAt}:${cursor.id}`).toString("base64url");
+  return Buffer.from(`${cursor.position}:${cursor.id}`).toString("base64url");
 }
 
 export function decodeCursor(text: string): TaskCursor {
-  const match = /^(\d{1,15}):(tsk_[A-Za-z0-9_.-]{1,124})$/.exec(
+  const match = /^(\d{1,17}):(tsk_[A-Za-z0-9_.-]{1,124})$/.exec(
     Buffer.from(text, "base64url").toString("utf8"),
   );
   if (!match) {
@@ -284,7 +284,7 @@ export function decodeCursor(text: string): TaskCursor {
       { pointer: "/query/cursor", detail: "must be a `nextCursor` from a previous page" },
     ]);
   }
-  return { createdAt: Number(match[1]), id: match[2]! };
+  return { position: Number(match[1]), id: match[2]! };
 }
 
 /** Redis failures on request paths become 503 with Retry-After; the gateway's own errors pass through. */

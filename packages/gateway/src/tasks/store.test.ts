@@ -1,6 +1,7 @@
 import { type Task, taskSchema } from "@gigbridge/schemas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type StageHarness, startStageHarness } from "../processing/testing.js";
+import { taskKeys } from "./keys.js";
 import { changeTask, createTask, getTask, listTasks, type TaskCursor } from "./store.js";
 
 let h: StageHarness;
@@ -36,6 +37,13 @@ function makeTask(
   );
 }
 
+/** Where a task stands in the org's index (all tasks, or one status). */
+async function positionOf(id: string, status?: "acknowledged"): Promise<number | null> {
+  const key = taskKeys.index("chaoyang-street", status ? { status } : {});
+  const score = await h.gw.redis.zscore(key, id);
+  return score === null ? null : Number(score);
+}
+
 async function allPages(orgIds: string[], filter = {}, limit = 2) {
   const ids: string[] = [];
   let after: TaskCursor | null = null;
@@ -63,7 +71,7 @@ describe("the task store", () => {
     expect((await listTasks(h.gw.redis, ["pudong-district"], {}, null, 10)).items).toEqual([]);
   });
 
-  it("pages through several orgs oldest first, ties broken by id, each task once", async () => {
+  it("pages through several orgs in the order tasks were stored, each task once", async () => {
     const tasks = [
       makeTask("tsk_1", "chaoyang-street", 1000),
       makeTask("tsk_2", "chaoyang-district", 1000),
@@ -74,9 +82,33 @@ describe("the task store", () => {
     ];
     for (const task of tasks) await createTask(h.gw.redis, task);
     const orgs = ["chaoyang-district", "chaoyang-street", "fastmeal-chaoyang"];
-    expect(await allPages(orgs, {}, 1)).toEqual(["tsk_4", "tsk_1", "tsk_2", "tsk_3", "tsk_5"]);
-    expect(await allPages(orgs, {}, 2)).toEqual(["tsk_4", "tsk_1", "tsk_2", "tsk_3", "tsk_5"]);
-    expect(await allPages(orgs, {}, 100)).toEqual(["tsk_4", "tsk_1", "tsk_2", "tsk_3", "tsk_5"]);
+    expect(await allPages(orgs, {}, 1)).toEqual(["tsk_1", "tsk_2", "tsk_3", "tsk_4", "tsk_5"]);
+    expect(await allPages(orgs, {}, 2)).toEqual(["tsk_1", "tsk_2", "tsk_3", "tsk_4", "tsk_5"]);
+    expect(await allPages(orgs, {}, 100)).toEqual(["tsk_1", "tsk_2", "tsk_3", "tsk_4", "tsk_5"]);
+  });
+
+  it("never skips a task decided earlier but stored after a reader's cursor", async () => {
+    await createTask(h.gw.redis, makeTask("tsk_late_b", "chaoyang-street", 10_000));
+    const first = await listTasks(h.gw.redis, ["chaoyang-street"], {}, null, 1);
+    expect(first.items.map((t) => t.id)).toEqual(["tsk_late_b"]);
+    const cursor = { position: (await positionOf("tsk_late_b")) ?? 0, id: "tsk_late_b" };
+    // A worker now stores a task it decided before tsk_late_b (an older createdAt).
+    await createTask(h.gw.redis, makeTask("tsk_late_a", "chaoyang-street", 1_000));
+    const next = await listTasks(h.gw.redis, ["chaoyang-street"], {}, cursor, 10);
+    expect(next.items.map((t) => t.id)).toEqual(["tsk_late_a"]);
+  });
+
+  it("lists a task under a status from the moment it entered that status", async () => {
+    await createTask(h.gw.redis, makeTask("tsk_s1", "chaoyang-street", 1000));
+    await createTask(h.gw.redis, makeTask("tsk_s2", "chaoyang-street", 2000));
+    await changeTask(h.gw.redis, "tsk_s2", { type: "acknowledge" }, 3000);
+    const page = await listTasks(h.gw.redis, ["chaoyang-street"], { status: "acknowledged" }, null, 10);
+    expect(page.items.map((t) => t.id)).toEqual(["tsk_s2"]);
+    const cursor = { position: (await positionOf("tsk_s2", "acknowledged")) ?? 0, id: "tsk_s2" };
+    // tsk_s1 was created first but is acknowledged later: a reader of acknowledged tasks finds it next.
+    await changeTask(h.gw.redis, "tsk_s1", { type: "acknowledge" }, 4000);
+    const next = await listTasks(h.gw.redis, ["chaoyang-street"], { status: "acknowledged" }, cursor, 10);
+    expect(next.items.map((t) => t.id)).toEqual(["tsk_s1"]);
   });
 
   it("filters by status and kind, following transitions", async () => {

@@ -13,14 +13,20 @@ export interface StoredTask {
 /**
  * Create-if-absent. KEYS: task hash, then its four indexes. ARGV: task JSON, status, kind,
  * createdAt (ms), task id. Replies {1} when created, {0, json, overdueAt} when it existed.
+ *
+ * Index scores are the moment (Redis time, µs) the task entered the index, not its decision
+ * time: tasks decided earlier can be stored later (retries, concurrent workers), and a reader
+ * paging with a cursor must still find them after the cursor.
  */
 const CREATE = new Script(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local s = redis.call('HMGET', KEYS[1], 'json', 'overdueAt')
   return {0, s[1], s[2]}
 end
+local t = redis.call('TIME')
+local position = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'status', ARGV[2], 'kind', ARGV[3], 'createdAt', ARGV[4])
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[4], ARGV[5]) end
+for i = 2, #KEYS do redis.call('ZADD', KEYS[i], position, ARGV[5]) end
 return {1}
 `);
 
@@ -54,14 +60,17 @@ export async function getTask(redis: Redis, taskId: string): Promise<StoredTask 
  * Replies {1} when changed, {0, current status} when someone changed it first.
  */
 const TRANSITION = new Script(`
-local s = redis.call('HMGET', KEYS[1], 'status', 'createdAt')
+local s = redis.call('HMGET', KEYS[1], 'status')
 if not s[1] then return {0, ''} end
 if s[1] ~= ARGV[1] then return {0, s[1]} end
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'status', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[4])
-redis.call('ZADD', KEYS[4], s[2], ARGV[4])
-redis.call('ZADD', KEYS[5], s[2], ARGV[4])
+-- A task enters the new status's indexes now, so readers paging that status find it after their cursor.
+local t = redis.call('TIME')
+local position = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[4], position, ARGV[4])
+redis.call('ZADD', KEYS[5], position, ARGV[4])
 return {1}
 `);
 
@@ -123,9 +132,9 @@ export interface TaskFilter {
   kind?: TaskKind | undefined;
 }
 
-/** Where a page ends: the last task's creation time (ms) and id. */
+/** Where a page ends: when the last task entered the index (Redis time, µs) and its id. */
 export interface TaskCursor {
-  createdAt: number;
+  position: number;
   id: string;
 }
 
@@ -135,8 +144,8 @@ export interface TaskPage {
 }
 
 /**
- * A page of the tasks of several orgs, oldest first, after `after`. Each org's index for the
- * filter is read from the cursor on, and the pages are merged by (creation time, id).
+ * A page of the tasks of several orgs, in the order they entered the index, after `after`. Each org's index for the
+ * filter is read from the cursor on, and the pages are merged by (position, id).
  */
 export async function listTasks(
   redis: Redis,
@@ -152,25 +161,25 @@ export async function listTasks(
   );
   const merged = perOrg
     .flat()
-    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const page = merged.slice(0, limit);
   const rows = await Promise.all(
     page.map((e) => redis.hmget(taskKeys.task(e.orgId, e.id), "json", "overdueAt")),
   );
   const items = rows.flatMap(([json, overdueAt]) => (json ? [parseTask(json, overdueAt)] : []));
   const last = page[page.length - 1];
-  return { items, next: merged.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  return { items, next: merged.length > limit && last ? { position: last.position, id: last.id } : null };
 }
 
 /** Up to `count` entries of one index strictly after the cursor (ties at one score ordered by id, as Redis does). */
 async function readIndex(redis: Redis, key: string, after: TaskCursor | null, count: number) {
   const out: TaskCursor[] = [];
-  const min = after ? String(after.createdAt) : "-inf";
+  const min = after ? String(after.position) : "-inf";
   for (let offset = 0; out.length < count; offset += count) {
     const batch = await redis.zrange(key, min, "+inf", "BYSCORE", "LIMIT", offset, count, "WITHSCORES");
     for (let i = 0; i < batch.length; i += 2) {
-      const entry = { id: batch[i]!, createdAt: Number(batch[i + 1]) };
-      if (after && entry.createdAt === after.createdAt && entry.id <= after.id) continue;
+      const entry = { id: batch[i]!, position: Number(batch[i + 1]) };
+      if (after && entry.position === after.position && entry.id <= after.id) continue;
       if (out.length < count) out.push(entry);
     }
     if (batch.length < count * 2) break;

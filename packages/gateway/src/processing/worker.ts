@@ -35,17 +35,26 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
   worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));
   worker.on("failed", (job, error) => {
     if (!job || error instanceof NoRouteError) return;
-    if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      gw.metrics.failures.inc({ queue: name, reason: "error" });
-      const { platformId, signal } = job.data;
-      gw.logger.error(
-        { platformId, signalId: signal.id, err: error },
-        "signal processing failed; kept for replay",
-      );
-      markSignalFailed(gw, platformId, signal.id, "processing kept failing; an operator can replay it").catch(
-        () => {},
-      );
-    }
+    // Only a job that landed in the failed set is final: retries go back to waiting, while
+    // BullMQ also fails a job for stalling too often whatever attempts it had left.
+    job
+      .getState()
+      .then((state) => {
+        if (state !== "failed") return;
+        gw.metrics.failures.inc({ queue: name, reason: "processing_error" });
+        const { platformId, signal } = job.data;
+        gw.logger.error(
+          { platformId, signalId: signal.id, err: error },
+          "signal processing failed; kept for replay",
+        );
+        return markSignalFailed(
+          gw,
+          platformId,
+          signal.id,
+          "processing kept failing; an operator can replay it",
+        );
+      })
+      .catch((failure: unknown) => gw.logger.warn({ err: failure }, "could not mark a failed signal"));
   });
   let closed = false;
   return {

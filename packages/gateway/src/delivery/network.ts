@@ -72,10 +72,22 @@ export function classifyAddress(address: string): NetworkClass {
   if (zeros(0, 16)) return "loopback"; // :: reaches the local host
   if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return embedded(12); // ::ffff:a.b.c.d
   if (zeros(0, 12)) return embedded(12); // ::a.b.c.d (deprecated IPv4-compatible)
+  if (zeros(0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && zeros(10, 12)) return embedded(12); // ::ffff:0:a.b.c.d (SIIT)
   if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zeros(4, 12)) {
     return embedded(12); // NAT64
   }
+  if (
+    bytes[0] === 0x00 &&
+    bytes[1] === 0x64 &&
+    bytes[2] === 0xff &&
+    bytes[3] === 0x9b &&
+    bytes[4] === 0x00 &&
+    bytes[5] === 0x01
+  ) {
+    return "reserved"; // 64:ff9b:1::/48, local-use NAT64: the IPv4 address is not at a fixed place
+  }
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return embedded(2); // 6to4
+  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x00 && bytes[3] === 0x00) return "reserved"; // Teredo 2001::/32
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
   if (groups.map((group) => group.toString(16)).join(":") === METADATA_V6) return "metadata";
   const first = bytes[0] ?? 0;

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { signalExamples } from "@gigbridge/schemas";
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -171,6 +172,48 @@ describe("signal intake", () => {
       body: "x".repeat(1024 * 1024 + 1),
     });
     expect(huge.status).toBe(413);
+  });
+
+  it("counts a chunked body as it arrives: 413 with connection: close over 1 MiB, 415 when not JSON, 202 when fine", async () => {
+    const chunked = (body: string[], contentType = "application/json") =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const req = request(`${t.url}/v1/signals`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${testKeys.platform}`, "content-type": contentType },
+        });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }),
+          );
+        });
+        // The server may answer (and close) before the whole body is sent.
+        req.on("error", reject);
+        for (const part of body) req.write(part);
+        req.end();
+      });
+    const json = JSON.stringify(withId("chunked-1"));
+    const ok = await chunked([json.slice(0, 20), json.slice(20)]);
+    expect(ok.status).toBe(202);
+    expect(JSON.parse(ok.body)).toEqual({ accepted: ["chunked-1"], duplicates: [] });
+    const huge = await chunked(Array.from({ length: 17 }, () => " ".repeat(64 * 1024)));
+    expect(huge.status).toBe(413);
+    expect(huge.connection).toBe("close");
+    expect((await chunked(["id=1"], "text/plain")).status).toBe(415);
+  });
+
+  it("refuses a body whose Content-Length is over the limit before reading it", async () => {
+    const res = await t.call("POST", "/v1/signals/batch", {
+      key: testKeys.platform,
+      body: "x".repeat(2 * 1024 * 1024),
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
   });
 
   it("answers problem+json 404 and 405", async () => {

@@ -2,8 +2,7 @@ import type { SignalOf, TaskOf } from "@gigbridge/schemas";
 import type { RecordChange } from "./change.js";
 import { type Decision, emptyDecision, failed, type RuleContext } from "./decision.js";
 import { taskId } from "./ids.js";
-import { defined, identified, isKnownMember, openTask } from "./record.js";
-import { describePlace, route } from "./routing.js";
+import { defined, identified, isKnownMember, memberOrgOf, openTask } from "./record.js";
 
 /**
  * R4: a known member offboarded → `update_roster` (更新名册) for the covering org: the org on the
@@ -16,13 +15,9 @@ export function r4UpdateRoster(
 ): Decision {
   const { prev } = change;
   if (!isKnownMember(prev)) return emptyDecision();
-  let orgId = prev.orgId;
-  if (orgId === null || !ctx.table.byId.has(orgId)) {
-    const place = { platformId: ctx.platformId, regionCode: prev.regionCode, stationId: prev.stationId };
-    const covering = route(ctx.table, place);
-    if (!covering) return failed(describePlace(place));
-    orgId = covering.org.id;
-  }
+  const org = memberOrgOf(prev, ctx);
+  if ("unrouted" in org) return failed(org.unrouted);
+  const { orgId } = org;
   const task = openTask<TaskOf<"update_roster">>(ctx, "update_roster", {
     id: taskId(ctx.platformId, signal.id, "R4"),
     kind: "update_roster",

@@ -2,8 +2,7 @@ import type { SignalOf } from "@gigbridge/schemas";
 import type { RecordChange } from "./change.js";
 import { type Decision, emptyDecision, failed, type RuleContext } from "./decision.js";
 import { pointsFor } from "./points.js";
-import { isKnownMember } from "./record.js";
-import { describePlace, route } from "./routing.js";
+import { isKnownMember, memberOrgOf } from "./record.js";
 
 /**
  * R7: an activity was completed by a known member → an entry on the member's points ledger for the
@@ -17,13 +16,9 @@ export function r7AwardPoints(
 ): Decision {
   const { prev } = change;
   if (!isKnownMember(prev)) return emptyDecision();
-  let orgId = prev.orgId;
-  if (orgId === null || !ctx.table.byId.has(orgId)) {
-    const place = { platformId: ctx.platformId, regionCode: prev.regionCode, stationId: prev.stationId };
-    const covering = route(ctx.table, place);
-    if (!covering) return failed(describePlace(place));
-    orgId = covering.org.id;
-  }
+  const org = memberOrgOf(prev, ctx);
+  if ("unrouted" in org) return failed(org.unrouted);
+  const { orgId } = org;
   const { kind, hours, activityId } = signal.data;
   return {
     ...emptyDecision(),

@@ -10,6 +10,7 @@ import type {
   WorkerRole,
 } from "@gigbridge/schemas";
 import type { Deadlines, RuleContext, WorkerRecord } from "./decision.js";
+import { describePlace, route } from "./routing.js";
 
 export type MemberStatus = "member" | "probationary";
 export type ApplicantStatus = "activist" | "applicant";
@@ -23,6 +24,20 @@ export function isKnownMember(
   record: WorkerRecord | null,
 ): record is WorkerRecord & { politicalStatus: MemberStatus } {
   return record?.active === true && isMemberStatus(record.politicalStatus);
+}
+
+/**
+ * The org a known member belongs to: the one on the record, or, if none covered the member's place
+ * when it was recorded (or that org is gone), the org covering the place now, or why there is none.
+ */
+export function memberOrgOf(
+  record: WorkerRecord,
+  ctx: RuleContext,
+): { orgId: string } | { unrouted: string } {
+  if (record.orgId !== null && ctx.table.byId.has(record.orgId)) return { orgId: record.orgId };
+  const place = { platformId: ctx.platformId, regionCode: record.regionCode, stationId: record.stationId };
+  const covering = route(ctx.table, place);
+  return covering ? { orgId: covering.org.id } : { unrouted: describePlace(place) };
 }
 
 export function allows(consent: Consent | undefined, scope: ConsentScope): boolean {

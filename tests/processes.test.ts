@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "packages/gateway/dist/cli/main.js");
-const platformKey = "gb_pk_dev_demo_delivery_0123456789abcdef";
 const orgKey = "gb_ok_dev_jianwai_street_0123456789ab";
 
 function gigbridge(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
@@ -91,12 +90,24 @@ describe("gigbridge serve + gigbridge work", () => {
         regionCode: "110105001",
       },
     };
+    // A key made with `gigbridge keys create` works at once on every process sharing the Redis.
+    const created = gigbridge(["keys", "create", "--platform", "demo-delivery"], env);
+    expect(await exit(created.child)).toBe(0);
+    const newKey = created.output().match(/^gb_pk_\S+$/m)?.[0] ?? "";
+    expect(newKey).toMatch(/^gb_pk_/);
+    expect(created.output()).toContain("shown only now");
+
     const sent = await fetch(`${apiUrl}/v1/signals`, {
       method: "POST",
-      headers: { authorization: `Bearer ${platformKey}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${newKey}`, "content-type": "application/json" },
       body: JSON.stringify(signal),
     });
     expect(sent.status).toBe(202);
+    // Only its hash is stored.
+    const client = redis.client();
+    const stored = JSON.stringify(await client.hgetall("gb:credentials"));
+    client.disconnect();
+    expect(stored).not.toContain(newKey);
     const tasks = await waitFor(
       async () => {
         const res = await fetch(`${apiUrl}/v1/tasks`, { headers: { authorization: `Bearer ${orgKey}` } });

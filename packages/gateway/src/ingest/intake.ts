@@ -1,8 +1,8 @@
 import type { Signal, SignalType } from "@gigbridge/schemas";
-import type { Redis } from "ioredis";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, UnavailableError } from "../core/errors.js";
 import { keys } from "../core/keys.js";
+import type { RedisClient } from "../core/redis.js";
 
 /** Job data on the `signals` queue: what processing consumes. */
 export interface SignalJob {
@@ -84,13 +84,13 @@ end
 return #KEYS
 `;
 
-type IntakeRedis = Redis & {
+type IntakeRedis = RedisClient & {
   gbClaim(...args: (string | number)[]): Promise<number[]>;
   gbMarkQueued(numberOfKeys: number, ...keys: string[]): Promise<number>;
   gbRelease(numberOfKeys: number, ...keys: string[]): Promise<number>;
 };
 
-function scripts(redis: Redis): IntakeRedis {
+function scripts(redis: RedisClient): IntakeRedis {
   const r = redis as IntakeRedis;
   if (typeof r.gbClaim !== "function") {
     redis.defineCommand("gbClaim", { lua: CLAIM });
@@ -214,6 +214,17 @@ async function claim(
   return reply;
 }
 
+/** BullMQ options of a signal job: its id is derived from the signal's, so a re-add is a no-op. */
+function jobOptions(platformId: string, signal: Signal) {
+  return {
+    jobId: signalJobId(platformId, signal.id),
+    attempts: 8,
+    backoff: { type: "exponential", delay: 1000 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: false,
+  };
+}
+
 /** Stores claimed signals as jobs, then confirms their claims; releases the claims if the store fails. */
 async function enqueue(
   gw: Gateway,
@@ -223,20 +234,25 @@ async function enqueue(
   receivedAt: number,
 ): Promise<void> {
   const claimedKeys = claimed.map((s) => keys.signal(platformId, s.id));
+  const queue = gw.queue("signals");
   try {
-    await gw.queue("signals").addBulk(
-      claimed.map((signal) => ({
-        name: signal.type,
-        data: { platformId, signal, receivedAt } satisfies SignalJob,
-        opts: {
-          jobId: signalJobId(platformId, signal.id),
-          attempts: 8,
-          backoff: { type: "exponential", delay: 1000 },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: false,
-        },
-      })),
-    );
+    // One signal (the common single-signal request) is one command; addBulk would build a pipeline for it.
+    if (claimed.length === 1) {
+      const signal = claimed[0] as Signal;
+      await queue.add(
+        signal.type,
+        { platformId, signal, receivedAt } satisfies SignalJob,
+        jobOptions(platformId, signal),
+      );
+    } else {
+      await queue.addBulk(
+        claimed.map((signal) => ({
+          name: signal.type,
+          data: { platformId, signal, receivedAt } satisfies SignalJob,
+          opts: jobOptions(platformId, signal),
+        })),
+      );
+    }
   } catch (error) {
     await redis.gbRelease(claimedKeys.length, ...claimedKeys).catch(() => {});
     throw new UnavailableError("The signal queue is unavailable; nothing was stored. Retry shortly.", error);

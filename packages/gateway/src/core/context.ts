@@ -1,12 +1,11 @@
 import type { GatewayConfig } from "@gigbridge/schemas";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { Credentials, configuredPrincipals } from "./credentials.js";
 import { type QueueKey, queues } from "./keys.js";
 import { createLogger, type Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { OrgDirectory } from "./orgs.js";
-import { commandConnection, workerConnection } from "./redis.js";
+import { commandConnection, type RedisClient, workerConnection } from "./redis.js";
 
 /**
  * Everything a stage needs, passed explicitly: configuration, the Redis
@@ -18,7 +17,7 @@ export interface Gateway {
   readonly config: GatewayConfig;
   readonly redisUrl: string;
   /** Fails fast while Redis is away (request paths answer 503 instead of hanging). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly masterKey: Buffer;
@@ -29,7 +28,7 @@ export interface Gateway {
   /** The producer for a queue (created once, shared by the process). */
   queue(name: QueueKey): Queue;
   /** A new connection suitable for a BullMQ Worker or QueueEvents; the caller closes it. */
-  workerConnection(name: string): Redis;
+  workerConnection(name: string): RedisClient;
   /** Registers something to close on shutdown, in reverse order. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;

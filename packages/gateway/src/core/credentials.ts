@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { keys } from "./keys.js";
+import type { RedisClient } from "./redis.js";
 
 /** Who a bearer key belongs to. */
 export type Principal =
@@ -30,7 +30,7 @@ export class Credentials {
 
   constructor(
     private readonly configured: ReadonlyMap<string, Principal>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly cacheMs = 10_000,
   ) {}
 
@@ -48,7 +48,7 @@ export class Credentials {
   }
 
   /** Stores a new key for the principal and returns it (the only time it is visible). */
-  static async create(redis: Redis, principal: Principal): Promise<string> {
+  static async create(redis: RedisClient, principal: Principal): Promise<string> {
     const key = newKey(principal.kind);
     await redis.hset(keys.credentials, hashKey(key), JSON.stringify(principal));
     return key;

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from "@gigbridge/schemas";
-import type { Redis } from "ioredis";
 import { keys } from "./keys.js";
+import type { RedisClient } from "./redis.js";
 
 export type Org = GatewayConfig["orgs"][number];
 
@@ -14,7 +14,7 @@ export class OrgDirectory {
 
   constructor(
     private readonly configured: readonly Org[],
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
   ) {}
 
   async list(): Promise<Org[]> {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 
 // KEYS: the endpoint's in-flight set. ARGV: now, lease expiry, limit, holder.
@@ -20,7 +20,7 @@ return 0
  * leases, so a process that dies holding one frees it when the lease ends.
  */
 export async function acquireSlot(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   holder: string,
   limit: number,
@@ -30,6 +30,6 @@ export async function acquireSlot(
   return (await acquireScript.run(redis, [key], [now, now + leaseMs, limit, holder])) === 1;
 }
 
-export async function releaseSlot(redis: Redis, key: string, holder: string): Promise<void> {
+export async function releaseSlot(redis: RedisClient, key: string, holder: string): Promise<void> {
   await redis.zrem(key, holder);
 }

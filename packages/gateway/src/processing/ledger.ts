@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 import type { PointsEntry } from "../rules/decision.js";
 import { workerKeys } from "./keys.js";
@@ -24,7 +24,7 @@ return {1, json}
 `);
 
 export async function addPoints(
-  redis: Redis,
+  redis: RedisClient,
   entry: PointsEntry,
 ): Promise<{ added: boolean; entry: LedgerEntry }> {
   const { subjectId, activityId } = entry;
@@ -46,7 +46,7 @@ export interface Ledger {
 
 /** The balance and the newest `limit` entries, `offset` entries from the newest. */
 export async function readLedger(
-  redis: Redis,
+  redis: RedisClient,
   subjectId: string,
   limit: number,
   offset = 0,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 import type { Decision, WorkerRecord } from "../rules/decision.js";
 import { workerKeys } from "./keys.js";
@@ -9,7 +9,7 @@ export interface StoredRecord {
   version: number;
 }
 
-export async function loadRecord(redis: Redis, subjectId: string): Promise<StoredRecord> {
+export async function loadRecord(redis: RedisClient, subjectId: string): Promise<StoredRecord> {
   const [json, v] = await redis.hmget(workerKeys.record(subjectId), "json", "v");
   return { record: json ? (JSON.parse(json) as WorkerRecord) : null, version: Number(v ?? 0) };
 }
@@ -21,7 +21,7 @@ export interface TakenDecision {
 }
 
 export async function takenDecision(
-  redis: Redis,
+  redis: RedisClient,
   subjectId: string,
   signalId: string,
 ): Promise<TakenDecision | null> {
@@ -60,7 +60,7 @@ export type CommitResult =
  * after later signals changed the record.
  */
 export async function commitDecision(
-  redis: Redis,
+  redis: RedisClient,
   subjectId: string,
   signalId: string,
   expectedVersion: number,

@@ -1,11 +1,11 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 import type { StationChange, StationInfo } from "../rules/decision.js";
 import { FULL_MEMBERS_FOR_GROUP } from "../rules/r6-establish-organization.js";
 import { stationKeys } from "./keys.js";
 
 export async function loadStation(
-  redis: Redis,
+  redis: RedisClient,
   platformId: string,
   stationId: string,
 ): Promise<StationInfo | undefined> {
@@ -21,7 +21,7 @@ redis.call('HSET', KEYS[1], 'json', ARGV[2], 'at', ARGV[1])
 return 1
 `);
 
-export async function saveStation(redis: Redis, info: StationInfo): Promise<void> {
+export async function saveStation(redis: RedisClient, info: StationInfo): Promise<void> {
   await SAVE_INFO.run(
     redis,
     [stationKeys.info(info.platformId, info.stationId)],
@@ -66,7 +66,7 @@ export interface StationOutcome {
 }
 
 export async function applyStationChange(
-  redis: Redis,
+  redis: RedisClient,
   platformId: string,
   subjectId: string,
   version: number,

@@ -1,5 +1,5 @@
 import type { Task, TaskKind, TaskStatus } from "@gigbridge/schemas";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 import { indexesOf, taskKeys } from "./keys.js";
 import { IllegalTransition, type TaskAction, targetStatus, transition } from "./lifecycle.js";
@@ -34,7 +34,10 @@ return {1}
  * Creates a task unless a task with its id exists, and answers the stored one. The id is claimed
  * for an org first, so a task replayed after the org tree changed stays with the org that has it.
  */
-export async function createTask(redis: Redis, draft: Task): Promise<StoredTask & { created: boolean }> {
+export async function createTask(
+  redis: RedisClient,
+  draft: Task,
+): Promise<StoredTask & { created: boolean }> {
   const claimed = await redis.set(taskKeys.owner(draft.id), draft.orgId, "NX");
   const owner = claimed === "OK" ? draft.orgId : ((await redis.get(taskKeys.owner(draft.id))) ?? draft.orgId);
   const task = owner === draft.orgId ? draft : ({ ...draft, orgId: owner } as Task);
@@ -47,7 +50,7 @@ export async function createTask(redis: Redis, draft: Task): Promise<StoredTask 
   return { task: JSON.parse(reply[1] ?? "null") as Task, overdueAt: toMs(reply[2]), created: false };
 }
 
-export async function getTask(redis: Redis, taskId: string): Promise<StoredTask | null> {
+export async function getTask(redis: RedisClient, taskId: string): Promise<StoredTask | null> {
   const owner = await redis.get(taskKeys.owner(taskId));
   if (!owner) return null;
   const [json, overdueAt] = await redis.hmget(taskKeys.task(owner, taskId), "json", "overdueAt");
@@ -81,7 +84,7 @@ export type ChangeOutcome =
 
 /** Applies an organization's action to a task; a concurrent change is re-read and judged again. */
 export async function changeTask(
-  redis: Redis,
+  redis: RedisClient,
   taskId: string,
   action: TaskAction,
   now: number,
@@ -122,7 +125,7 @@ return {2, tonumber(ARGV[1])}
 
 export type OverdueMark = "not_open" | "marked_before" | "marked";
 
-export async function markOverdue(redis: Redis, task: Task, now: number): Promise<OverdueMark> {
+export async function markOverdue(redis: RedisClient, task: Task, now: number): Promise<OverdueMark> {
   const [code] = (await MARK_OVERDUE.run(redis, [taskKeys.task(task.orgId, task.id)], [now])) as [number];
   return code === 0 ? "not_open" : code === 1 ? "marked_before" : "marked";
 }
@@ -148,7 +151,7 @@ export interface TaskPage {
  * filter is read from the cursor on, and the pages are merged by (position, id).
  */
 export async function listTasks(
-  redis: Redis,
+  redis: RedisClient,
   orgIds: readonly string[],
   filter: TaskFilter,
   after: TaskCursor | null,
@@ -172,7 +175,7 @@ export async function listTasks(
 }
 
 /** Up to `count` entries of one index strictly after the cursor (ties at one score ordered by id, as Redis does). */
-async function readIndex(redis: Redis, key: string, after: TaskCursor | null, count: number) {
+async function readIndex(redis: RedisClient, key: string, after: TaskCursor | null, count: number) {
   const out: TaskCursor[] = [];
   const min = after ? String(after.position) : "-inf";
   for (let offset = 0; out.length < count; offset += count) {

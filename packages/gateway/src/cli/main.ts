@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
+import { commandConnection, connect } from "../core/redis.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
 
@@ -27,7 +27,10 @@ Options for start/serve/work:
                     GIGBRIDGE_MASTER_KEY is unset, and a demo webhook receiver
 
 Environment: REDIS_URL (required by serve and work; without it, start runs a
-local redis-server with data in .data/redis), GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+local redis-server with data in .data/redis): redis://[:password@]host:port for
+one Redis, redis+cluster://[user:password@]host:port,host:port,... for a Redis
+Cluster (any reachable nodes; rediss:// and rediss+cluster:// for TLS).
+GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -160,9 +163,10 @@ async function keys(args: string[]): Promise<number> {
   const principal: Principal = values.platform
     ? { kind: "platform", id: values.platform }
     : { kind: "org", id: values.org as string };
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = commandConnection(url, "gigbridge:cli");
+  redis.on("error", () => {});
   try {
-    await redis.connect();
+    await connect(redis);
     const key = await Credentials.create(redis, principal);
     console.log(key);
     console.error(

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { Credentials } from "../core/credentials.js";
+import { commandConnection, connect } from "../core/redis.js";
 import type { AuditEntry, Failure, FailureDetail, Replay } from "../ops/schemas.js";
 
 /**
@@ -524,10 +524,10 @@ async function token(args: string[]): Promise<number> {
   }
   const url = process.env.REDIS_URL;
   if (!url) throw new CliError("set REDIS_URL to the Redis the gateway uses", EXIT.usage);
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = commandConnection(url, "gigbridge:cli");
   redis.on("error", () => {});
   try {
-    await redis.connect();
+    await connect(redis);
     const created = await Credentials.create(redis, { kind: "operator", name, role });
     console.log(values.json ? JSON.stringify({ token: created, name, role }) : created);
     console.error(`A new ${role} token for "${name}". It is shown only now; GigBridge stores its hash.`);

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
+import { Cluster } from "ioredis";
 import type { Gateway } from "../core/context.js";
+import type { RedisClient } from "../core/redis.js";
 import type { AppEnv } from "./env.js";
 
 /** Something that runs in the background and can say whether it is working (queue workers). */
@@ -34,10 +36,19 @@ async function pingWithin(gw: Gateway, ms: number): Promise<boolean> {
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), ms);
     });
-    return await Promise.race([gw.redis.ping().then((r) => r === "PONG"), timeout]);
+    return await Promise.race([pingAll(gw.redis), timeout]);
   } catch {
     return false;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** One Redis answers PING; a cluster is up when it is ready and every master answers (each holds part of the keys). */
+async function pingAll(redis: RedisClient): Promise<boolean> {
+  if (!(redis instanceof Cluster)) return (await redis.ping()) === "PONG";
+  if (redis.status !== "ready") return false;
+  const masters = redis.nodes("master");
+  const replies = await Promise.all(masters.map((node) => node.ping()));
+  return masters.length > 0 && replies.every((reply) => reply === "PONG");
 }

@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { queues } from "../core/keys.js";
 import type { SignalJob } from "../ingest/intake.js";
-import { type TestGateway, testKeys } from "../test-support/gateway.js";
+import { type GatewayUnderTest, type TestGateway, testKeys } from "../test-support/gateway.js";
 
 /**
  * Test help for the console without the processing stage: signals go in
@@ -60,7 +60,7 @@ export function onboarded(id: string, regionCode: string): Signal {
 
 /** Sends signals as a platform through the API. */
 export async function send(
-  t: TestGateway,
+  t: GatewayUnderTest,
   signals: Signal[],
   key: string = testKeys.platform,
 ): Promise<void> {
@@ -70,7 +70,7 @@ export async function send(
 }
 
 export async function waitForFailed(
-  t: TestGateway,
+  t: GatewayUnderTest,
   queue: "signals" | "deliveries",
   count: number,
 ): Promise<void> {
@@ -81,7 +81,7 @@ export async function waitForFailed(
 
 /** GET/POST against the ops API as JSON. */
 export async function ops<T = unknown>(
-  t: TestGateway,
+  t: GatewayUnderTest,
   method: string,
   path: string,
   options: { key?: string; body?: unknown } = {},

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type GatewayConfigInput, gatewayConfigSchema } from "@gigbridge/schemas";
 import { RedisServer } from "@gigbridge/testkit";
 import { hashKey } from "../core/credentials.js";
-import { createLogger } from "../core/logger.js";
+import { createLogger, type Logger } from "../core/logger.js";
 import { type RunningGateway, runGateway } from "../runtime/start.js";
 
 /** Keys of the test tenant set, in the clear (the config holds only their hashes). */
@@ -64,8 +64,8 @@ export function testConfig(overrides: Partial<GatewayConfigInput> = {}): Gateway
   };
 }
 
-export interface TestGateway {
-  redis: RedisServer;
+/** A real gateway under test, whatever Redis it runs on. */
+export interface GatewayUnderTest {
   running: RunningGateway;
   url: string;
   /** fetch against the gateway with a bearer key and JSON body. */
@@ -77,29 +77,55 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** A gateway on a redis-server of its own (or the one given), which tests may kill and restart. */
+export interface TestGateway extends GatewayUnderTest {
+  redis: RedisServer;
+}
+
+export interface TestGatewayOptions {
+  config?: Partial<GatewayConfigInput>;
+  workers?: boolean;
+  now?: () => number;
+  /** Where the gateway logs; silent (or `LOG_LEVEL`) by default. */
+  logger?: Logger;
+}
+
 /** A real gateway (HTTP and, unless turned off, workers) on a free port against its own redis-server. */
 export async function startTestGateway(
-  options: {
-    config?: Partial<GatewayConfigInput>;
-    workers?: boolean;
-    redis?: RedisServer;
-    now?: () => number;
-  } = {},
+  options: TestGatewayOptions & { redis?: RedisServer } = {},
 ): Promise<TestGateway> {
   const redis = options.redis ?? (await RedisServer.start());
+  const gateway = await startGatewayOn(redis.url, options);
+  return {
+    ...gateway,
+    redis,
+    async close() {
+      await gateway.close();
+      if (!options.redis) await redis.destroy();
+    },
+  };
+}
+
+/**
+ * A real gateway on a free port against the Redis at `redisUrl` (a `redis+cluster://` URL for a
+ * cluster), which the caller owns and stops.
+ */
+export async function startGatewayOn(
+  redisUrl: string,
+  options: TestGatewayOptions = {},
+): Promise<GatewayUnderTest> {
   const running = await runGateway({
     config: gatewayConfigSchema.parse(testConfig(options.config)),
     masterKey: randomBytes(32),
-    redisUrl: redis.url,
+    redisUrl,
     http: true,
     workers: options.workers ?? true,
     port: 0,
-    logger: createLogger({ level: process.env.LOG_LEVEL ?? "silent" }),
+    logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? "silent" }),
     ...(options.now ? { now: options.now } : {}),
   });
   const url = running.server?.url as string;
   return {
-    redis,
     running,
     url,
     call: (method, path, { key, body, headers } = {}) =>
@@ -112,9 +138,6 @@ export async function startTestGateway(
         },
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
       }),
-    async close() {
-      await running.close();
-      if (!options.redis) await redis.destroy();
-    },
+    close: () => running.close(),
   };
 }

@@ -37,16 +37,17 @@ export interface DeliverOptions {
 }
 
 /**
- * One signed attempt at one endpoint, logged: signs with the endpoint's current
- * secrets (two during a rotation), sends, records the attempt and metrics. The
+ * One signed attempt at one endpoint, not yet logged: signs with the endpoint's
+ * current secrets (two during a rotation), sends, counts it in the metrics, and
+ * returns the result with the attempt as the log keeps it. The
  * `webhook-timestamp` is the attempt's time, so a retry hours later still passes
  * receivers' freshness checks; the signature covers it.
  */
-export async function deliverOnce(
+export async function attemptOnce(
   gw: Gateway,
   endpoint: Endpoint,
   options: DeliverOptions,
-): Promise<AttemptResult> {
+): Promise<{ result: AttemptResult; attempt: Attempt }> {
   const startedAt = gw.now();
   const secrets = await signingSecrets(gw, endpoint, startedAt);
   const result = await sendAttempt({
@@ -69,18 +70,32 @@ export async function deliverOnce(
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.error === undefined ? {} : { error: result.error }),
   };
+  const metrics = deliveryMetrics(gw);
+  const statusClass = result.status === undefined ? "none" : `${Math.floor(result.status / 100)}xx`;
+  metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass });
+  metrics.latency.observe({ outcome: result.outcome }, result.latencyMs / 1000);
+  return { result, attempt };
+}
+
+/**
+ * One signed attempt at one endpoint, logged (see {@link attemptOnce}). The
+ * delivery worker logs its attempts together with the rest of its bookkeeping
+ * (`settleAttempt`); this is for attempts outside a queue, such as a test ping.
+ */
+export async function deliverOnce(
+  gw: Gateway,
+  endpoint: Endpoint,
+  options: DeliverOptions,
+): Promise<AttemptResult> {
+  const { result, attempt } = await attemptOnce(gw, endpoint, options);
   try {
     await recordAttempt(gw, endpoint.orgId, attempt);
   } catch (error) {
-    // The attempt happened; failing here would make the worker send the message again.
+    // The attempt happened; failing here would make the caller send the message again.
     gw.logger.warn(
       { err: error, msgId: options.msgId, endpointId: endpoint.id },
       "could not record a delivery attempt",
     );
   }
-  const metrics = deliveryMetrics(gw);
-  const statusClass = result.status === undefined ? "none" : `${Math.floor(result.status / 100)}xx`;
-  metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass });
-  metrics.latency.observe({ outcome: result.outcome }, result.latencyMs / 1000);
   return result;
 }

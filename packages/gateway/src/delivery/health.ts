@@ -16,27 +16,42 @@ export interface EndpointHealth {
   lastFailureAt?: string;
 }
 
-// KEYS: health hash, disabled set. ARGV: now, disableAfterMs, endpointId.
-// Returns 0 (still enabled), 1 (disabled by this call) or 2 (was already disabled).
-const recordFailureScript = new Script(`
-if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return 2 end
-redis.call('HSETNX', KEYS[1], 'failingSince', ARGV[1])
-redis.call('HSET', KEYS[1], 'lastFailureAt', ARGV[1])
-local since = tonumber(redis.call('HGET', KEYS[1], 'failingSince'))
-if tonumber(ARGV[1]) - since >= tonumber(ARGV[2]) then
-  redis.call('SADD', KEYS[2], ARGV[3])
-  redis.call('HSET', KEYS[1], 'disabledAt', ARGV[1], 'disabledReason', 'failing')
+/**
+ * Health bookkeeping as Lua, shared by the scripts below and the one script a
+ * delivery attempt ends with (`settleAttempt` in attempts.ts). Each takes Lua
+ * expressions for its keys and arguments: `h` the endpoint's health hash, `d`
+ * the org's disabled set, `id` the endpoint id, `now` in ms.
+ */
+export const healthLua = {
+  /** A delivered attempt ends the run of failures. Returns 0. */
+  success: (h: string, now: string) => `
+redis.call('HDEL', ${h}, 'failingSince')
+redis.call('HSET', ${h}, 'lastSuccessAt', ${now})
+return 0`,
+  /**
+   * A failed attempt; disables the endpoint once it has failed without a success for `after` ms.
+   * Returns 0 (still enabled), 1 (disabled by this call) or 2 (was already disabled).
+   */
+  failure: (h: string, d: string, id: string, now: string, after: string) => `
+if redis.call('SISMEMBER', ${d}, ${id}) == 1 then return 2 end
+redis.call('HSETNX', ${h}, 'failingSince', ${now})
+redis.call('HSET', ${h}, 'lastFailureAt', ${now})
+local since = tonumber(redis.call('HGET', ${h}, 'failingSince'))
+if tonumber(${now}) - since >= tonumber(${after}) then
+  redis.call('SADD', ${d}, ${id})
+  redis.call('HSET', ${h}, 'disabledAt', ${now}, 'disabledReason', 'failing')
   return 1
 end
-return 0
-`);
+return 0`,
+  /** Disables the endpoint at once. Returns 1 when this call disabled it, 0 when it already was. */
+  disable: (h: string, d: string, id: string, now: string, reason: string) => `
+if redis.call('SADD', ${d}, ${id}) == 0 then return 0 end
+redis.call('HSET', ${h}, 'disabledAt', ${now}, 'disabledReason', ${reason}, 'lastFailureAt', ${now})
+return 1`,
+};
 
-// KEYS: health hash, disabled set. ARGV: now, endpointId, reason. Returns 1 when this call disabled it.
-const disableScript = new Script(`
-if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'disabledAt', ARGV[1], 'disabledReason', ARGV[3], 'lastFailureAt', ARGV[1])
-return 1
-`);
+// KEYS: health hash, disabled set. ARGV: now, endpointId, reason.
+const disableScript = new Script(healthLua.disable("KEYS[1]", "KEYS[2]", "ARGV[2]", "ARGV[1]", "ARGV[3]"));
 
 const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined);
 
@@ -73,41 +88,6 @@ export async function readHealth(
 /** Ids of the org's disabled endpoints. */
 export async function disabledEndpointIds(gw: Gateway, orgId: string): Promise<Set<string>> {
   return new Set(await gw.redis.smembers(deliveryKeys.disabled(orgId)));
-}
-
-/** A delivered attempt ends the endpoint's run of failures. */
-export async function recordSuccess(
-  gw: Gateway,
-  orgId: string,
-  endpointId: string,
-  now: number,
-): Promise<void> {
-  await execOrThrow(
-    gw.redis
-      .multi()
-      .hdel(deliveryKeys.health(orgId, endpointId), "failingSince")
-      .hset(deliveryKeys.health(orgId, endpointId), "lastSuccessAt", String(now)),
-  );
-}
-
-/**
- * Notes a failed attempt; disables the endpoint once it has failed without a
- * success for `disableAfterMs`. `"disabled"` is returned to exactly one caller,
- * the one that should log and announce it.
- */
-export async function recordFailure(
-  gw: Gateway,
-  orgId: string,
-  endpointId: string,
-  now: number,
-  disableAfterMs: number,
-): Promise<"enabled" | "disabled" | "already_disabled"> {
-  const result = await recordFailureScript.run(
-    gw.redis,
-    [deliveryKeys.health(orgId, endpointId), deliveryKeys.disabled(orgId)],
-    [now, disableAfterMs, endpointId],
-  );
-  return result === 1 ? "disabled" : result === 2 ? "already_disabled" : "enabled";
 }
 
 /** Disables an endpoint at once (410 Gone). True when this call disabled it. */

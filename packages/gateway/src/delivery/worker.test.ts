@@ -2,9 +2,10 @@ import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../core/context.js";
-import { listMessageAttempts } from "./attempts.js";
+import { listEndpointAttempts, listMessageAttempts } from "./attempts.js";
 import { createEndpoint, rotateSecret } from "./endpoints.js";
-import { readHealth } from "./health.js";
+import { disableEndpoint, readHealth } from "./health.js";
+import { deliveryKeys } from "./keys.js";
 import { enqueueEvent, messageId } from "./outbox.js";
 import { Receiver, startTestGateway, testConfig } from "./testing.js";
 import { startDeliveryWorker } from "./worker.js";
@@ -346,6 +347,58 @@ describe("delivery worker", () => {
     expect(health).toMatchObject({ disabled: true, disabledReason: "failing" });
     expect(Date.parse(health.disabledAt!) - Date.parse(health.failingSince!)).toBeGreaterThanOrEqual(250);
     expect(disabledEvents).toHaveLength(1);
+  });
+
+  it("after each attempt frees the slot, logs the attempt, and a success ends the endpoint's run of failures", async () => {
+    const { gw } = await setup({ retry: { schedule: [0, 50, 50, 50], jitter: 0 } });
+    const target = await receiver();
+    let calls = 0;
+    target.reply = () => (++calls === 1 ? { status: 500, body: "not yet" } : { status: 200, body: "ok" });
+    const { endpoint } = await createEndpoint(gw, "org-a", { url: target.url });
+    const { messageIds } = await enqueueEvent(gw, {
+      eventId: "settle-1",
+      orgId: "org-a",
+      type: "endpoint.ping",
+      data: ping(1),
+    });
+    const msgId = messageIds[0]!;
+    await waitFor(async () => (await jobState(gw, msgId)) === "completed", { description: "delivered" });
+    const message = await getMessage(gw, msgId);
+    expect(message.attempts.map((a) => [a.attempt, a.outcome, a.status, a.response])).toEqual([
+      [1, "retry", 500, "not yet"],
+      [2, "success", 200, "ok"],
+    ]);
+    expect(
+      (await listEndpointAttempts(gw, "org-a", endpoint.id)).map((a) => [a.messageId, a.attempt]),
+    ).toEqual([
+      [msgId, 2],
+      [msgId, 1],
+    ]);
+    const health = (await readHealth(gw, "org-a", [endpoint.id])).get(endpoint.id)!;
+    expect(health.disabled).toBe(false);
+    expect(health.failingSince).toBeUndefined();
+    expect(health.lastFailureAt).toBeDefined();
+    expect(Date.parse(health.lastSuccessAt!)).toBeGreaterThanOrEqual(Date.parse(health.lastFailureAt!));
+    expect(await gw.redis.zcard(deliveryKeys.inflight("org-a", endpoint.id))).toBe(0);
+  });
+
+  it("sends nothing to a disabled endpoint and parks its message as endpoint_disabled", async () => {
+    const { gw } = await setup();
+    const target = await receiver();
+    const { endpoint } = await createEndpoint(gw, "org-a", { url: target.url });
+    await disableEndpoint(gw, "org-a", endpoint.id, "gone", Date.now());
+    const { messageIds } = await enqueueEvent(gw, {
+      eventId: "parked-1",
+      orgId: "org-a",
+      type: "endpoint.ping",
+      data: ping(1),
+    });
+    await waitFor(async () => (await jobState(gw, messageIds[0]!)) === "failed", { description: "parked" });
+    const message = await getMessage(gw, messageIds[0]!);
+    expect(message.failedReason).toBe("endpoint_disabled");
+    expect(message.attempts).toEqual([]);
+    expect(target.requests).toHaveLength(0);
+    expect(await gw.redis.zcard(deliveryKeys.inflight("org-a", endpoint.id))).toBe(0);
   });
 
   it("keeps at most delivery.concurrencyPerEndpoint deliveries in flight per endpoint", async () => {

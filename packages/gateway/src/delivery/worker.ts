@@ -2,10 +2,11 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
-import { deliverOnce, deliveryAgent } from "./deliver.js";
+import { attemptOnce, deliveryAgent } from "./deliver.js";
 import { findEndpoint } from "./endpoints.js";
-import { type DisabledReason, disableEndpoint, recordFailure, recordSuccess } from "./health.js";
+import type { DisabledReason } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { deliveryMetrics } from "./metrics.js";
 import type { LookupAll } from "./network.js";
@@ -109,51 +110,78 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
     throw new UnrecoverableError(reason);
   };
 
+  // Per webhook: the slot (with the disabled check), the attempt, one script for all bookkeeping, and BullMQ's own.
   const processor = async (job: Job<DeliveryJobData>, token?: string) => {
     const { msgId, orgId, endpointId } = job.data;
     const endpoint = await findEndpoint(gw, orgId, endpointId);
     if (!endpoint) return fail(job, "endpoint_deleted");
-    if (await gw.redis.sismember(deliveryKeys.disabled(orgId), endpointId))
-      return fail(job, "endpoint_disabled");
 
+    const holder = job.id ?? msgId;
     const slotKey = deliveryKeys.inflight(orgId, endpointId);
-    const limit = gw.config.delivery.concurrencyPerEndpoint;
-    if (!(await acquireSlot(gw.redis, slotKey, job.id ?? msgId, limit, gw.now(), leaseMs))) {
+    const slot = await acquireSlot(gw.redis, {
+      key: slotKey,
+      disabledKey: deliveryKeys.disabled(orgId),
+      endpointId,
+      holder,
+      limit: gw.config.delivery.concurrencyPerEndpoint,
+      now: gw.now(),
+      leaseMs,
+    });
+    if (slot === "disabled") return fail(job, "endpoint_disabled");
+    if (slot === "busy") {
       // Busy endpoint: come back shortly; moveToDelayed does not count an attempt.
       await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 400), token);
       throw new DelayedError();
     }
-    const attempt = job.attemptsMade + 1;
-    let result: AttemptResult;
+    const attemptNumber = job.attemptsMade + 1;
+    let sent: Awaited<ReturnType<typeof attemptOnce>>;
     try {
-      result = await deliverOnce(gw, endpoint, { msgId, body: webhookBody(job.data), attempt, agent });
-    } finally {
-      await releaseSlot(gw.redis, slotKey, job.id ?? msgId).catch(() => {});
+      sent = await attemptOnce(gw, endpoint, {
+        msgId,
+        body: webhookBody(job.data),
+        attempt: attemptNumber,
+        agent,
+      });
+    } catch (error) {
+      await releaseSlot(gw.redis, slotKey, holder).catch(() => {});
+      throw error;
+    }
+    const { result, attempt } = sent;
+
+    // One round trip frees the slot, logs the attempt and notes the endpoint's health.
+    const now = gw.now();
+    const disableAfterMs = gw.config.delivery.disableAfter;
+    const healthOf =
+      result.outcome === "success" ? "success" : result.outcome === "disable" ? "gone" : "failure";
+    let health: HealthAfter;
+    try {
+      health = await settleAttempt(gw, orgId, attempt, { holder, health: healthOf, now, disableAfterMs });
+    } catch (error) {
+      await releaseSlot(gw.redis, slotKey, holder).catch(() => {});
+      // Delivered: a Redis hiccup while noting it must not turn into a second delivery.
+      if (result.outcome !== "success") throw error;
+      gw.logger.warn({ err: error, msgId, endpointId }, "could not record a delivery success");
+      return { status: result.status, attempt: attemptNumber };
     }
 
-    const now = gw.now();
     switch (result.outcome) {
       case "success":
-        // Delivered: a Redis hiccup while noting it must not turn into a second delivery.
-        await recordSuccess(gw, orgId, endpointId, now).catch((error: unknown) =>
-          gw.logger.warn({ err: error, msgId, endpointId }, "could not record a delivery success"),
-        );
-        return { status: result.status, attempt };
+        return { status: result.status, attempt: attemptNumber };
       case "disable":
-        if (await disableEndpoint(gw, orgId, endpointId, "gone", now)) disabled(orgId, endpointId, "gone");
+        if (health === "disabled") disabled(orgId, endpointId, "gone");
         return fail(job, "endpoint_disabled");
-      case "fail": {
+      case "fail":
         // A refused endpoint fails like any other: failing for `disableAfter` disables it, announced once.
-        const health = await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
         if (health === "disabled") disabled(orgId, endpointId, "failing");
         return fail(job, result.reason ?? "network_refused");
-      }
       case "retry": {
-        const health = await recordFailure(gw, orgId, endpointId, now, gw.config.delivery.disableAfter);
         if (health === "disabled") disabled(orgId, endpointId, "failing");
         if (health !== "enabled") return fail(job, "endpoint_disabled");
-        if (isLastAttempt(attempt, gw.config.retry.schedule)) return fail(job, "retries_exhausted");
-        throw new AttemptFailedError(`attempt ${attempt} failed: ${describe(result)}`, result.retryAfterMs);
+        if (isLastAttempt(attemptNumber, gw.config.retry.schedule)) return fail(job, "retries_exhausted");
+        throw new AttemptFailedError(
+          `attempt ${attemptNumber} failed: ${describe(result)}`,
+          result.retryAfterMs,
+        );
       }
     }
   };

@@ -22,7 +22,7 @@ describe.each(["redis-cli", "commands"] as const)("RedisCluster formed with %s",
   let cluster: RedisCluster | undefined;
   afterAll(async () => cluster?.destroy());
 
-  it("serves every slot across its masters, refuses cross-slot commands, and is gone after destroy", async () => {
+  it("serves every slot across its masters, refuses cross-slot commands, loses one node to kill, and is gone after destroy", async () => {
     cluster = await RedisCluster.start({ masters: 3, formWith });
     expect(cluster.nodes).toHaveLength(3);
     expect(new Set(cluster.nodes.map((n) => n.port)).size).toBe(3);
@@ -46,6 +46,10 @@ describe.each(["redis-cli", "commands"] as const)("RedisCluster formed with %s",
     } finally {
       client.disconnect();
     }
+
+    const holder = await cluster.nodeFor("{t}a");
+    await cluster.kill(holder);
+    expect(await answers(cluster)).toEqual(cluster.nodes.map((n) => n.port !== holder.port));
 
     await cluster.destroy();
     expect(await answers(cluster)).toEqual([false, false, false]);

@@ -74,6 +74,30 @@ export class RedisCluster {
     return new Redis(node.port, node.host, { maxRetriesPerRequest: 0, lazyConnect: false });
   }
 
+  /** The node serving the slot of `key` (hash tags count, as in the cluster itself). */
+  async nodeFor(key: string): Promise<ClusterNode> {
+    const [first] = this.nodes as [ClusterNode];
+    const slot = Number(await ask(first, (r) => r.call("CLUSTER", "KEYSLOT", key)));
+    const ranges = (await ask(first, (r) => r.call("CLUSTER", "SLOTS"))) as [
+      number,
+      number,
+      [string, number],
+    ][];
+    const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+    const node = this.nodes.find((n) => range && n.port === Number(range[2][1]));
+    if (!node) throw new Error(`no node serves slot ${slot}`);
+    return node;
+  }
+
+  /** Kills one node with SIGKILL, as a crash would, and waits until it is gone. Its slots stay unserved. */
+  async kill(node: ClusterNode): Promise<void> {
+    const child = this.processes[this.nodes.findIndex((n) => n.port === node.port)];
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    await gone;
+  }
+
   /** Kills every node and removes the folder. Safe to call twice. */
   async destroy(): Promise<void> {
     await Promise.all(

@@ -476,3 +476,46 @@ function verify(request: ReceivedRequest): void {
   });
   if (!ok) throw new Error(`a webhook with a bad signature: ${headers["webhook-id"]}`);
 }
+
+describe("the gateway on a Redis Cluster that loses a master", () => {
+  let cluster: RedisCluster;
+  let t: GatewayUnderTest;
+  beforeAll(async () => {
+    cluster = await RedisCluster.start({ masters: 3 });
+    // HTTP only: what matters here is how requests and /readyz behave.
+    t = await startGatewayOn(cluster.url, { workers: false });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await cluster?.destroy();
+  });
+
+  it("says it is not ready, and fails fast for the keys it lost while the other masters keep serving", async () => {
+    const lost = await cluster.nodeFor("gb:{p:platform-a}:rate");
+    // The layout the test relies on: platform B's keys and the signals queue live elsewhere.
+    expect((await cluster.nodeFor("gb:{p:platform-b}:rate")).port).not.toBe(lost.port);
+    expect((await cluster.nodeFor("{gb:signals}:signals:id")).port).not.toBe(lost.port);
+    expect((await t.call("GET", "/readyz")).status).toBe(200);
+
+    await cluster.kill(lost);
+    await waitFor(async () => (await t.call("GET", "/readyz")).status === 503, {
+      description: "/readyz to say 503",
+    });
+    const example = signalExamples["appeal.raised"];
+    const post = async (key: string, id: string) => {
+      const started = Date.now();
+      const response = await t.call("POST", "/v1/signals", { key, body: { ...example, id } });
+      return {
+        status: response.status,
+        retryAfter: response.headers.get("retry-after"),
+        ms: Date.now() - started,
+      };
+    };
+    const refused = await post(testKeys.platform, "lost-1");
+    expect(refused).toMatchObject({ status: 503, retryAfter: expect.any(String) });
+    expect(refused.ms).toBeLessThan(2500);
+    expect(await post(testKeys.otherPlatform, "kept-1")).toMatchObject({ status: 202 });
+    // Still not ready once the client has dropped the dead node from its pool.
+    expect((await t.call("GET", "/readyz")).status).toBe(503);
+  });
+});

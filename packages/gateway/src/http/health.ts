@@ -44,11 +44,27 @@ async function pingWithin(gw: Gateway, ms: number): Promise<boolean> {
   }
 }
 
-/** One Redis answers PING; a cluster is up when it is ready and every master answers (each holds part of the keys). */
+/**
+ * One Redis answers PING. A cluster is up when every slot has a master this client knows and each
+ * of those masters answers: a master that is down takes its slots' keys with it, even while the
+ * surviving nodes still call the cluster ok (until `cluster-node-timeout` passes).
+ */
 async function pingAll(redis: RedisClient): Promise<boolean> {
   if (!(redis instanceof Cluster)) return (await redis.ping()) === "PONG";
   if (redis.status !== "ready") return false;
-  const masters = redis.nodes("master");
-  const replies = await Promise.all(masters.map((node) => node.ping()));
-  return masters.length > 0 && replies.every((reply) => reply === "PONG");
+  const known = new Map(
+    redis.nodes("master").map((node) => [`${node.options.host}:${node.options.port}`, node]),
+  );
+  const owners = new Set<string>();
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = redis.slots[slot]?.[0];
+    if (!owner) return false;
+    owners.add(owner);
+  }
+  const masters = [...owners].map((key) => known.get(key));
+  if (masters.some((node) => node === undefined)) return false;
+  const replies = await Promise.all(masters.map((node) => node?.ping()));
+  return replies.every((reply) => reply === "PONG");
 }
+
+const CLUSTER_SLOTS = 16384;

@@ -424,6 +424,21 @@ describe("the gateway on a Redis Cluster", () => {
     expect((await ops(t, "GET", "/v1/ops/audit", { key: token })).status).toBe(200);
   });
 
+  it("deletes an API endpoint with its health and attempt log once its messages are out", async () => {
+    const deliveries = t.running.gw.queue("deliveries");
+    await until(async () => {
+      const counts = await deliveries.getJobCounts("waiting", "delayed", "active", "prioritized");
+      return Object.values(counts).every((n) => n === 0);
+    }, "the deliveries queue to drain");
+    const removed = await t.call("DELETE", `/v1/endpoints/${apiEndpoint}`, { key: testKeys.streetB });
+    expect(removed.status).toBe(204);
+    const listed = await json<{ endpoints: unknown[] }>(
+      await t.call("GET", "/v1/endpoints", { key: testKeys.streetB }),
+      200,
+    );
+    expect(listed.endpoints).toEqual([]);
+  });
+
   it("has no cross-slot error anywhere, nothing failed that was not meant to, and is still ready", async () => {
     expect(await json(await t.call("GET", "/readyz"), 200)).toMatchObject({ status: "ready" });
     const metrics = await t.call("GET", "/metrics");

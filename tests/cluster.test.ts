@@ -534,3 +534,19 @@ describe("the gateway on a Redis Cluster that loses a master", () => {
     expect((await t.call("GET", "/readyz")).status).toBe(503);
   });
 });
+
+describe("the gateway on a Redis Cluster that loses a master, at shutdown", () => {
+  it("stops within its deadline even though a worker cannot finish closing", async () => {
+    const cluster = await RedisCluster.start({ masters: 3 });
+    try {
+      const t = await startGatewayOn(cluster.url, { workerCloseMs: 500 });
+      await waitFor(async () => (await t.call("GET", "/readyz")).status === 200, { description: "ready" });
+      await cluster.kill(await cluster.nodeFor("{gb:signals}:signals:id"));
+      const started = Date.now();
+      await t.close();
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await cluster.destroy();
+    }
+  }, 60_000);
+});

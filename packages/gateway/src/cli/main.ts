@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
@@ -59,7 +60,26 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Node options that size the heap; when the operator gives any, the gateway leaves heap sizing alone. */
+const HEAP_OPTIONS = /--(max-old-space-size|max-heap-size|heap-growing-percent)\b/;
+
+/**
+ * How far the heap may grow past its live size before the next full collection.
+ * V8 picks the factor from the heap limit, and the limit from the machine's
+ * memory: on a large host up to 4x, so a gateway with ~35 MB of live heap and a
+ * high allocation rate sat at 200-270 MB RSS under load. 1.6x keeps it near
+ * 160 MB at no CPU cost we could measure. Node options (or NODE_OPTIONS) that
+ * size the heap take precedence: `--max-old-space-size` or `--heap-growing-percent`.
+ */
+const HEAP_GROWING_PERCENT = 60;
+
+function limitHeapGrowth(): void {
+  const given = `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`;
+  if (!HEAP_OPTIONS.test(given)) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 async function run(args: string[], roles: { http: boolean; workers: boolean }): Promise<number> {
+  limitHeapGrowth();
   const { values } = parseArgs({
     args,
     options: {
@@ -142,6 +162,8 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
   console.log("GigBridge: stopped.");
+  // Everything was closed; a connection still stuck on a dead Redis node must not keep the process up.
+  setTimeout(() => process.exit(0), 2000).unref();
   return 0;
 }
 

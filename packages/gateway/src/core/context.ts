@@ -106,14 +106,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return gw;
 }
 
-/** Waits for a promise up to `ms`, ignoring its outcome. */
-export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for a promise up to `ms`, ignoring its outcome; true when it settled in time. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
     }),
   ]);
   clearTimeout(timer);
+  return settled;
 }

@@ -21,6 +21,8 @@ export interface RunOptions {
   host?: string;
   logger?: Logger;
   now?: () => number;
+  /** How long shutdown waits for each queue worker to finish its current jobs (default 10 s). */
+  workerCloseMs?: number;
 }
 
 export interface RunningGateway {
@@ -31,6 +33,9 @@ export interface RunningGateway {
   /** Stops HTTP (finishing in-flight requests), then workers, then Redis if it was started here. */
   close(): Promise<void>;
 }
+
+/** How long shutdown waits for a queue worker to finish its current jobs. */
+const WORKER_CLOSE_MS = 10_000;
 
 export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const local: LocalRedis | undefined = options.redisUrl
@@ -64,7 +69,15 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     close: () => {
       closing ??= (async () => {
         await server?.close();
-        await Promise.all(workers.map((w) => w.close()));
+        // A worker finishing its current jobs can wait forever on a Redis node that is down
+        // (seen with a cluster master gone): give each a deadline, then move on.
+        await Promise.all(
+          workers.map((w) =>
+            settleWithin(w.close(), options.workerCloseMs ?? WORKER_CLOSE_MS).then((stopped) => {
+              if (!stopped) gw.logger.warn({ worker: w.name }, "worker did not stop in time; leaving it");
+            }),
+          ),
+        );
         await gw.close();
         await local?.stop();
       })();

@@ -88,6 +88,8 @@ export interface TestGatewayOptions {
   now?: () => number;
   /** Where the gateway logs; silent (or `LOG_LEVEL`) by default. */
   logger?: Logger;
+  /** How long shutdown waits for each queue worker. */
+  workerCloseMs?: number;
 }
 
 /** A real gateway (HTTP and, unless turned off, workers) on a free port against its own redis-server. */
@@ -123,6 +125,7 @@ export async function startGatewayOn(
     port: 0,
     logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? "silent" }),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.workerCloseMs ? { workerCloseMs: options.workerCloseMs } : {}),
   });
   const url = running.server?.url as string;
   return {

@@ -168,6 +168,10 @@ export function bodyChecks(maxBytes: number): MiddlewareHandler<AppEnv> {
 }
 
 function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
+  // The access line has a fixed shape (request id, method, route pattern, status, ms) with none of
+  // the redacted fields, so it skips redaction: matching the wildcard paths was ~17 us of CPU per
+  // request, more than any other part of logging. Everything else still logs through gw.logger.
+  const access = gw.logger.child({}, { redact: { paths: [] } });
   return async (c, next) => {
     const started = performance.now();
     await next();
@@ -183,8 +187,8 @@ function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
       status: c.res.status,
       ms: seconds * 1000,
     };
-    if (c.res.status >= 500) gw.logger.warn(entry, "request failed");
-    else if (!quietRoutes.has(route)) gw.logger.info(entry, "request");
+    if (c.res.status >= 500) access.warn(entry, "request failed");
+    else if (!quietRoutes.has(route)) access.info(entry, "request");
   };
 }
 

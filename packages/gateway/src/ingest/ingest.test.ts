@@ -64,12 +64,24 @@ describe("signal intake", () => {
   });
 
   it("accepts a batch as a whole and reports duplicates inside it", async () => {
+    const counted = async (outcome: string) => {
+      const text = await (await t.call("GET", "/metrics")).text();
+      const line = text.match(
+        new RegExp(
+          `gigbridge_signals_total\\{platform="platform-a",type="worker.onboarded",outcome="${outcome}"\\} (\\d+)`,
+        ),
+      );
+      return Number(line?.[1] ?? 0);
+    };
+    const before = { accepted: await counted("accepted"), duplicate: await counted("duplicate") };
     const res = await t.call("POST", "/v1/signals/batch", {
       key: testKeys.platform,
       body: { signals: [withId("b-1"), withId("b-2"), withId("b-1"), withId("once-1")] },
     });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: ["b-1", "b-2"], duplicates: ["b-1", "once-1"] });
+    expect(await counted("accepted")).toBe(before.accepted + 2);
+    expect(await counted("duplicate")).toBe(before.duplicate + 2);
   });
 
   it("queues the first of two signals with one id in a batch, and calls the second a duplicate", async () => {

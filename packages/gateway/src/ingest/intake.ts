@@ -163,15 +163,20 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
 
   const result: IntakeResult = { accepted: [], duplicates: [], rate: rate as RateState };
   const seen = new Set<string>();
+  // Counted once per type and outcome, not per signal: a batch is mostly one or two types.
+  const counts = new Map<string, { type: SignalType; outcome: "accepted" | "duplicate"; n: number }>();
   for (const signal of signals) {
     const isNew = !seen.has(signal.id) && accepted.has(signal.id);
     seen.add(signal.id);
     (isNew ? result.accepted : result.duplicates).push(signal.id);
-    gw.metrics.signals.inc({
-      platform: platformId,
-      type: signal.type,
-      outcome: isNew ? "accepted" : "duplicate",
-    });
+    const outcome = isNew ? "accepted" : "duplicate";
+    const key = `${signal.type} ${outcome}`;
+    const count = counts.get(key);
+    if (count) count.n += 1;
+    else counts.set(key, { type: signal.type, outcome, n: 1 });
+  }
+  for (const { type, outcome, n } of counts.values()) {
+    gw.metrics.signals.inc({ platform: platformId, type, outcome }, n);
   }
   return result;
 }

@@ -85,6 +85,9 @@ export async function enqueueEvent(gw: Gateway, event: OutboundEvent): Promise<{
     };
     return { name: event.type, data, opts: deliveryJobOptions(gw, msgId) };
   });
-  await gw.queue("deliveries").addBulk(jobs);
+  // One endpoint (the usual case) is one command; addBulk would build an ioredis pipeline for it.
+  const [only] = jobs;
+  if (jobs.length === 1 && only) await gw.queue("deliveries").add(only.name, only.data, only.opts);
+  else await gw.queue("deliveries").addBulk(jobs);
   return { messageIds: jobs.map((job) => job.data.msgId) };
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { endpointConfigSchema, endpointIdSchema, eventTypeSchema, problemSchema } from "@gigbridge/schemas";
+import { endpointConfigSchema, endpointIdSchema, eventTypeSchema } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
+import { problemDoc } from "../http/problem.js";
 import { listEndpointAttempts, listMessageAttempts } from "./attempts.js";
 import { deliverOnce } from "./deliver.js";
 import {
@@ -19,22 +20,17 @@ import {
 import { enableEndpoint } from "./health.js";
 import { messageId, webhookBody } from "./outbox.js";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: problemSchema } },
-});
-
 const refusals = {
-  401: problem("Missing or unknown organization key"),
-  403: problem("The key is not an organization key"),
-  503: problem("Redis is unavailable; retry after Retry-After seconds"),
+  401: problemDoc("Missing or unknown organization key"),
+  403: problemDoc("The key is not an organization key"),
+  503: problemDoc("Redis is unavailable; retry after Retry-After seconds"),
 };
-const notFound = { 404: problem("No endpoint with this id belongs to the organization") };
+const notFound = { 404: problemDoc("No endpoint with this id belongs to the organization") };
 const readOnly = {
-  409: problem("The endpoint is defined in the gateway configuration and cannot be changed here"),
+  409: problemDoc("The endpoint is defined in the gateway configuration and cannot be changed here"),
 };
 const invalid = {
-  422: problem(
+  422: problemDoc(
     "The body does not match the schema, or the URL is refused (not http(s), does not resolve, or resolves to a blocked network)",
   ),
 };

@@ -1,3 +1,4 @@
+import { problemSchema } from "@gigbridge/schemas";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
@@ -10,6 +11,11 @@ import {
 } from "../core/errors.js";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** An OpenAPI response that is a problem+json body, for route definitions. */
+export function problemDoc(description: string) {
+  return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } };
+}
 
 /** The stable `type` URI of a problem kind. */
 export function problemType(kind: ProblemKind): string {

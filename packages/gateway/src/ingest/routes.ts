@@ -2,7 +2,6 @@ import {
   acceptedResponseSchema,
   batchRequestSchema,
   fixtures,
-  problemSchema,
   signalIdSchema,
   signalSchema,
   signalStatusSchema,
@@ -16,21 +15,17 @@ import { GatewayError, NotFoundError } from "../core/errors.js";
 import { routesApp, validationFailure } from "../http/app.js";
 import { requirePlatform, securitySchemes } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { problemDoc } from "../http/problem.js";
 import { intake, rateHeaders, signalStatus } from "./intake.js";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: problemSchema } },
-});
-
 const refusals = {
-  401: problem("Missing or unknown platform key"),
-  403: problem("The key is not a platform key"),
-  413: problem("The body is larger than the limit, or the batch has too many signals"),
-  415: problem("The body is not JSON"),
-  422: problem("A signal does not match its schema; `errors` lists each failing JSON Pointer"),
-  429: problem("The platform's rate limit was reached; see Retry-After and RateLimit headers"),
-  503: problem("Redis is unavailable; nothing was stored; retry after Retry-After seconds"),
+  401: problemDoc("Missing or unknown platform key"),
+  403: problemDoc("The key is not a platform key"),
+  413: problemDoc("The body is larger than the limit, or the batch has too many signals"),
+  415: problemDoc("The body is not JSON"),
+  422: problemDoc("A signal does not match its schema; `errors` lists each failing JSON Pointer"),
+  429: problemDoc("The platform's rate limit was reached; see Retry-After and RateLimit headers"),
+  503: problemDoc("Redis is unavailable; nothing was stored; retry after Retry-After seconds"),
 };
 
 const accepted = {
@@ -90,7 +85,7 @@ const getOne = createRoute({
     },
     401: refusals[401],
     403: refusals[403],
-    404: problem("This platform sent no signal with that id within the idempotency window"),
+    404: problemDoc("This platform sent no signal with that id within the idempotency window"),
     503: refusals[503],
   },
 });

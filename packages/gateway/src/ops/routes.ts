@@ -1,4 +1,4 @@
-import { orgConfigSchema, problemSchema } from "@gigbridge/schemas";
+import { orgConfigSchema } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Gateway } from "../core/context.js";
@@ -10,6 +10,7 @@ import { enableEndpoint } from "../delivery/health.js";
 import { routesApp } from "../http/app.js";
 import { requireOperator, securitySchemes } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { problemDoc } from "../http/problem.js";
 import { appendAudit, listAudit } from "./audit.js";
 import { queueBoardRoutes } from "./board.js";
 import { getFailure, listFailures } from "./failures.js";
@@ -26,16 +27,11 @@ import {
   replaySchema,
 } from "./schemas.js";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: problemSchema } },
-});
-
 const common = {
-  401: problem("Missing or unknown operator token"),
-  403: problem("Not an operator token, or the action needs the `operator` role"),
-  422: problem("The request does not match the schema; `errors` lists each failing JSON Pointer"),
-  503: problem("Redis is unavailable; nothing was changed; retry after Retry-After seconds"),
+  401: problemDoc("Missing or unknown operator token"),
+  403: problemDoc("Not an operator token, or the action needs the `operator` role"),
+  422: problemDoc("The request does not match the schema; `errors` lists each failing JSON Pointer"),
+  503: problemDoc("Redis is unavailable; nothing was changed; retry after Retry-After seconds"),
 };
 
 const security = [{ [securitySchemes.operator]: [] }];
@@ -68,7 +64,7 @@ const showFailureRoute = createRoute({
   request: { params: idParam },
   responses: {
     200: json(failureDetailSchema, "The failure"),
-    404: problem("Not failed now: replayed, removed, or never there"),
+    404: problemDoc("Not failed now: replayed, removed, or never there"),
     ...common,
   },
 });
@@ -99,7 +95,7 @@ const showReplayRoute = createRoute({
   security,
   summary: "Progress of a bulk replay",
   request: { params: z.object({ id: z.string().regex(/^rpl_[A-Za-z0-9_-]{1,64}$/) }) },
-  responses: { 200: json(replaySchema, "The replay"), 404: problem("No such replay"), ...common },
+  responses: { 200: json(replaySchema, "The replay"), 404: problemDoc("No such replay"), ...common },
 });
 
 const auditRoute = createRoute({
@@ -137,7 +133,7 @@ const putOrgRoute = createRoute({
   responses: {
     200: json(opsOrgSchema, "Replaced a run-time org"),
     201: json(opsOrgSchema, "Added"),
-    409: problem("The id belongs to a configured org"),
+    409: problemDoc("The id belongs to a configured org"),
     ...common,
   },
 });
@@ -151,7 +147,7 @@ const enableEndpointRoute = createRoute({
   request: { params: z.object({ org: z.string().min(1).max(64), endpoint: z.string().min(1).max(64) }) },
   responses: {
     200: json(z.object({ org: z.string(), endpoint: z.string(), enabled: z.literal(true) }), "Enabled"),
-    404: problem("No such endpoint for this org"),
+    404: problemDoc("No such endpoint for this org"),
     ...common,
   },
 });

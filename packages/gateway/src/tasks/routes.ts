@@ -1,6 +1,5 @@
 import {
   pointsAwardedDataSchema,
-  problemSchema,
   subjectIdSchema,
   type Task,
   taskAcknowledgeRequestSchema,
@@ -17,6 +16,7 @@ import type { Gateway } from "../core/context.js";
 import { GatewayError, NotFoundError, UnavailableError, ValidationError } from "../core/errors.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
+import { problemDoc } from "../http/problem.js";
 import { readLedger } from "../processing/ledger.js";
 import { routingTableOf } from "../processing/org-table.js";
 import { loadRecord } from "../processing/records.js";
@@ -26,17 +26,12 @@ import type { TaskAction } from "./lifecycle.js";
 import { taskMetrics } from "./metrics.js";
 import { changeTask, getTask, listTasks, type TaskCursor } from "./store.js";
 
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: problemSchema } },
-});
-
 const refusals = {
-  401: problem("Missing or unknown organization key"),
-  403: problem("The key is not an organization key"),
-  503: problem("Redis is unavailable; retry after Retry-After seconds"),
+  401: problemDoc("Missing or unknown organization key"),
+  403: problemDoc("The key is not an organization key"),
+  503: problemDoc("Redis is unavailable; retry after Retry-After seconds"),
 };
-const notFound = problem("No such task for this organization or any organization below it");
+const notFound = problemDoc("No such task for this organization or any organization below it");
 
 const security = [{ [securitySchemes.org]: [] }];
 const taskParams = z.object({ id: taskIdSchema });
@@ -66,7 +61,7 @@ const list = createRoute({
       description: "A page of tasks",
       content: { "application/json": { schema: taskListResponseSchema } },
     },
-    422: problem("A filter or the cursor is not valid"),
+    422: problemDoc("A filter or the cursor is not valid"),
     ...refusals,
   },
 });
@@ -99,10 +94,10 @@ function actionRoute<S extends z.ZodType>(path: string, summary: string, schema:
         content: { "application/json": { schema: taskSchema } },
       },
       404: notFound,
-      409: problem(
+      409: problemDoc(
         "The task's status does not allow this (`illegal-transition`); `taskStatus` says what it is",
       ),
-      422: problem("The body does not match the schema"),
+      422: problemDoc("The body does not match the schema"),
       ...refusals,
     },
   });
@@ -158,7 +153,7 @@ const points = createRoute({
   },
   responses: {
     200: { description: "The ledger", content: { "application/json": { schema: pointsLedgerSchema } } },
-    404: problem("No known member with that subject id in this organization or below it"),
+    404: problemDoc("No known member with that subject id in this organization or below it"),
     ...refusals,
   },
 });

@@ -2,6 +2,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
 import { attemptOnce, deliveryAgent } from "./deliver.js";
@@ -49,12 +50,7 @@ export interface DeliveryWorkerOptions {
   }) => void;
 }
 
-export interface DeliveryWorker {
-  readonly name: string;
-  readonly worker: Worker<DeliveryJobData>;
-  ready(): boolean;
-  close(): Promise<void>;
-}
+export type DeliveryWorker = WorkerHandle<Worker<DeliveryJobData>>;
 
 function describe(result: AttemptResult): string {
   return result.status === undefined ? (result.error ?? "no answer") : `HTTP ${result.status}`;
@@ -204,16 +200,5 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   });
   worker.on("error", (error) => gw.logger.warn({ err: error }, "delivery worker error"));
 
-  let closed = false;
-  return {
-    name,
-    worker,
-    ready: () => !closed && worker.isRunning(),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await worker.close();
-      connection.disconnect();
-    },
-  };
+  return workerHandle(name, worker, connection);
 }

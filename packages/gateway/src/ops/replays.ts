@@ -3,7 +3,7 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { queues } from "../core/keys.js";
-import type { BackgroundWorker } from "../runtime/workers.js";
+import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
 import { countFailedIds, countFailures, type Position, scanFailures } from "./failures.js";
 import type { FailureFilter, Replay } from "./schemas.js";
@@ -267,7 +267,7 @@ async function runReplay(gw: Gateway, id: string): Promise<void> {
 }
 
 /** Consumes the `replays` queue: one bulk replay at a time per process. */
-export function startReplayWorker(gw: Gateway): BackgroundWorker {
+export function startReplayWorker(gw: Gateway): WorkerHandle {
   const { name, prefix } = queues.replays;
   const connection = gw.workerConnection(`gigbridge:worker:${name}`);
   const worker = new Worker<{ replayId: string }>(name, (job) => runReplay(gw, job.data.replayId), {
@@ -299,15 +299,5 @@ export function startReplayWorker(gw: Gateway): BackgroundWorker {
     })().catch((e: unknown) => gw.logger.error({ err: e, replayId: id }, "could not record a failed replay"));
   });
 
-  let closed = false;
-  return {
-    name,
-    ready: () => !closed && worker.isRunning(),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await worker.close();
-      connection.disconnect();
-    },
-  };
+  return workerHandle(name, worker, connection);
 }

@@ -1,16 +1,12 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
 
-export interface SignalWorker {
-  readonly name: string;
-  readonly worker: Worker<SignalJob, ProcessResult>;
-  ready(): boolean;
-  close(): Promise<void>;
-}
+export type SignalWorker = WorkerHandle<Worker<SignalJob, ProcessResult>>;
 
 export interface SignalWorkerOptions {
   /** Signals this process works on at once. Default 32. */
@@ -56,16 +52,5 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
       })
       .catch((failure: unknown) => gw.logger.warn({ err: failure }, "could not mark a failed signal"));
   });
-  let closed = false;
-  return {
-    name,
-    worker,
-    ready: () => !closed && worker.isRunning(),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await worker.close();
-      connection.disconnect();
-    },
-  };
+  return workerHandle(name, worker, connection);
 }

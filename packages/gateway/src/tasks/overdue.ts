@@ -2,6 +2,7 @@ import type { Task } from "@gigbridge/schemas";
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { routingTableOf } from "../processing/org-table.js";
 import { type EmitEvent, outbox, taskOverdue } from "./events.js";
 import { taskMetrics } from "./metrics.js";
@@ -61,12 +62,7 @@ export async function checkOverdue(
   return "raised";
 }
 
-export interface OverdueWorker {
-  readonly name: string;
-  readonly worker: Worker<OverdueJob>;
-  ready(): boolean;
-  close(): Promise<void>;
-}
+export type OverdueWorker = WorkerHandle<Worker<OverdueJob>>;
 
 /** Consumes `overdue`: BullMQ delayed jobs fire at each task's deadline; nothing polls. */
 export function startOverdueWorker(
@@ -99,13 +95,5 @@ export function startOverdueWorker(
       gw.logger.warn({ taskId: job.data.taskId, err: error }, "overdue check failed; kept for replay");
     }
   });
-  return {
-    name,
-    worker,
-    ready: () => worker.isRunning(),
-    async close() {
-      await worker.close();
-      connection.disconnect();
-    },
-  };
+  return workerHandle(name, worker, connection);
 }

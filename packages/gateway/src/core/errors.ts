@@ -107,6 +107,13 @@ export function isRedisUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (e.name === "MaxRetriesPerRequestError") return true;
+    // Redis answered, but cannot serve now: a cluster without a master for the slot, a replica
+    // being promoted, a dataset loading after a restart, or memory full. All pass with time.
+    if (
+      e.name === "ReplyError" &&
+      /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|OOM|BUSY)\b/.test(e.message)
+    )
+      return true;
     if (
       typeof code === "string" &&
       /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTCONN)$/.test(code)
@@ -121,4 +128,23 @@ export function isRedisUnavailable(error: unknown): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Runs a Redis call on a request path. Redis being out of reach becomes a 503
+ * with Retry-After (`detail` says what that meant for the caller); the gateway's
+ * own errors and anything else, a programming error included, pass through
+ * unchanged, so a bug answers 500 and is logged with its stack instead of
+ * looking like an outage that a client retries forever.
+ */
+export async function withRedis<T>(
+  fn: () => Promise<T>,
+  detail = "Redis is unavailable; retry shortly.",
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof GatewayError || !isRedisUnavailable(error)) throw error;
+    throw new UnavailableError(detail, error);
+  }
 }

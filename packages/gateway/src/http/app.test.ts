@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { signalExamples } from "@gigbridge/schemas";
@@ -58,6 +59,28 @@ describe("the HTTP surface", () => {
     expect(text).toMatch(/gigbridge_queue_depth\{queue="signals",state="waiting"\} 1/);
   });
 
+  it("accepts a POST action sent with no body and no Content-Type, as `curl -X POST` sends it", async () => {
+    const { hostname, port } = new URL(t.url);
+    const reply = await rawRequest(
+      Number(port),
+      hostname,
+      `POST /v1/tasks/tsk_nope/acknowledge HTTP/1.1\r\nHost: ${hostname}\r\n` +
+        `Authorization: Bearer ${testKeys.streetA}\r\nConnection: close\r\n\r\n`,
+    );
+    // Not 415: the request reaches the route, which knows no such task.
+    expect(reply).toMatch(/^HTTP\/1.1 404 /);
+    expect(reply).toContain("application/problem+json");
+  });
+
+  it("still refuses a POST body that is not JSON with 415", async () => {
+    const res = await fetch(`${t.url}/v1/signals`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${testKeys.platform}`, "content-type": "text/plain" },
+      body: "{}",
+    });
+    expect(res.status).toBe(415);
+  });
+
   it("answers /healthz always and /readyz while Redis answers", async () => {
     expect((await t.call("GET", "/healthz")).status).toBe(200);
     const ready = await t.call("GET", "/readyz");
@@ -113,3 +136,17 @@ describe("when Redis is away", () => {
     }
   });
 });
+
+/** Sends bytes exactly as given and reads the whole reply (the request says `Connection: close`). */
+function rawRequest(port: number, host: string, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => socket.write(bytes));
+    let reply = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => {
+      reply += chunk;
+    });
+    socket.on("end", () => resolve(reply));
+    socket.on("error", reject);
+  });
+}

@@ -122,8 +122,9 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
  * Body size and type, decided from the headers wherever they suffice: a body
  * over `maxBytes` is a 413 (with `connection: close`, since its unread rest
  * makes the connection unusable), a body that is not JSON a 415, before any
- * handler reads it. Only a body of unknown length (chunked, or neither header)
- * is counted as it arrives, by hono's `bodyLimit`.
+ * handler reads it. Only a body of unknown length (chunked)
+ * is counted as it arrives, by hono's `bodyLimit`; a request with neither
+ * `Content-Length` nor `Transfer-Encoding` has no body at all (RFC 9112 6.3).
  *
  * Nothing here touches `c.req.raw.body` when `Content-Length` is given: on
  * @hono/node-server that getter builds a full WHATWG Request (abort signal,
@@ -160,11 +161,18 @@ export function bodyChecks(maxBytes: number): MiddlewareHandler<AppEnv> {
       requireJson(c, bytes > 0);
       return next();
     }
+    // On a real connection, neither header means no body (RFC 9112 6.3): `curl -X POST` on an action.
+    if (c.req.header("transfer-encoding") === undefined && fromSocket(c)) return next();
     return counted(c, async () => {
       requireJson(c, c.req.raw.body !== null);
       await next();
     });
   };
+}
+
+/** True when the request came over a socket (@hono/node-server), not from `app.request` in-process. */
+function fromSocket(c: Context<AppEnv>): boolean {
+  return typeof (c.env as { incoming?: unknown } | undefined)?.incoming === "object";
 }
 
 function observe(gw: Gateway): MiddlewareHandler<AppEnv> {

@@ -1,6 +1,6 @@
 import type { Signal, SignalType } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
-import { GatewayError, UnavailableError } from "../core/errors.js";
+import { GatewayError, UnavailableError, withRedis } from "../core/errors.js";
 import { keys } from "../core/keys.js";
 import type { RedisClient } from "../core/redis.js";
 
@@ -181,6 +181,8 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
   return result;
 }
 
+const NOTHING_STORED = "Redis is unavailable; nothing was stored. Retry shortly.";
+
 async function claim(
   gw: Gateway,
   redis: IntakeRedis,
@@ -189,19 +191,21 @@ async function claim(
   charge: boolean,
   { perSecond, burst }: { perSecond: number; burst: number },
 ): Promise<number[]> {
-  const reply = await guard(() =>
-    redis.gbClaim(
-      1 + signals.length,
-      keys.rate(platformId),
-      ...signals.map((s) => keys.signal(platformId, s.id)),
-      gw.now(),
-      perSecond,
-      burst,
-      gw.config.ingest.idempotencyWindow,
-      STALE_CLAIM_MS,
-      charge ? 1 : 0,
-      ...signals.map((s) => s.type),
-    ),
+  const reply = await withRedis(
+    () =>
+      redis.gbClaim(
+        1 + signals.length,
+        keys.rate(platformId),
+        ...signals.map((s) => keys.signal(platformId, s.id)),
+        gw.now(),
+        perSecond,
+        burst,
+        gw.config.ingest.idempotencyWindow,
+        STALE_CLAIM_MS,
+        charge ? 1 : 0,
+        ...signals.map((s) => s.type),
+      ),
+    NOTHING_STORED,
   );
   if (reply[0] === 0) {
     const retryAfter = Math.max(1, Math.ceil((reply[1] ?? 1000) / 1000));
@@ -287,22 +291,13 @@ export function rateHeaders(rate: RateState): Record<string, string> {
   };
 }
 
-/** Runs a Redis call; any failure to reach Redis becomes a 503 with Retry-After. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw new UnavailableError("Redis is unavailable; nothing was stored. Retry shortly.", error);
-  }
-}
-
 /** What became of a signal, for `GET /v1/signals/{id}`; null when this platform never sent it. */
 export async function signalStatus(gw: Gateway, platformId: string, signalId: string) {
-  const fields = await guard(() => gw.redis.hgetall(keys.signal(platformId, signalId)));
+  const fields = await withRedis(() => gw.redis.hgetall(keys.signal(platformId, signalId)));
   if (!fields.status) return null;
   if (!fields.type || !fields.receivedAt) {
     // A marker that expired and was written again by a late replay: the job still knows the rest.
-    const job = await guard(() => gw.queue("signals").getJob(signalJobId(platformId, signalId)));
+    const job = await withRedis(() => gw.queue("signals").getJob(signalJobId(platformId, signalId)));
     const data = job?.data as SignalJob | undefined;
     fields.type ??= data?.signal.type ?? "";
     fields.receivedAt ??= String(data?.receivedAt ?? fields.processedAt ?? 0);

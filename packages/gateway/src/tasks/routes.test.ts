@@ -175,6 +175,17 @@ describe("task lifecycle over HTTP", () => {
   });
 });
 
+describe("errors that are not outages", () => {
+  it("answers a task it cannot read with 500, not a 503 that the caller would retry forever", async () => {
+    const id = await appeal("broken", "110105001");
+    const owner = await h.gw.redis.get(`gb:task-owner:${id}`);
+    await h.gw.redis.hset(`gb:{o:${owner}}:task:${id}`, "json", "{not json");
+    const response = await call("chaoyang-street", "GET", `/v1/tasks/${id}`);
+    expect(response.status).toBe(500);
+    expect(response.headers.get("retry-after")).toBeNull();
+  });
+});
+
 describe("GET /v1/members/{subjectId}/points", () => {
   it("shows a member's ledger to the member's org and the orgs above it", async () => {
     const job = (signal: ReturnType<typeof makeSignal>) =>

@@ -13,7 +13,7 @@ import {
 } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
-import { GatewayError, NotFoundError, UnavailableError, ValidationError } from "../core/errors.js";
+import { GatewayError, NotFoundError, ValidationError, withRedis } from "../core/errors.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
 import { problemDoc } from "../http/problem.js";
@@ -174,7 +174,7 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
   app.openapi(list, async (c) => {
     const { status, kind, cursor, limit } = c.req.valid("query");
     const after = cursor === undefined ? null : decodeCursor(cursor);
-    const page = await guard(async () => {
+    const page = await withRedis(async () => {
       const table = await routingTableOf(gw);
       const orgIds = descendants(table, c.get("org").id).map((org) => org.id);
       return listTasks(gw.redis, orgIds, { status, kind }, after, limit);
@@ -188,7 +188,7 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
 
   const act = async (viewerId: string, taskId: string, action: TaskAction) => {
     await visibleTask(gw, viewerId, taskId);
-    const result = await guard(() => changeTask(gw.redis, taskId, action, gw.now()));
+    const result = await withRedis(() => changeTask(gw.redis, taskId, action, gw.now()));
     if (result.outcome === "not_found") throw new NotFoundError(`No task ${taskId}.`);
     if (result.outcome === "illegal") {
       // An earlier request may have changed the task and lost its event on the way: make sure it is sent.
@@ -198,7 +198,7 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
       });
     }
     taskMetrics(gw).transitions.inc({ kind: result.task.kind, status: result.task.status });
-    await guard(() => emit(taskUpdated(result.task, result.previousStatus)));
+    await withRedis(() => emit(taskUpdated(result.task, result.previousStatus)));
     return result.task;
   };
 
@@ -219,12 +219,12 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
     const { limit } = c.req.valid("query");
     const viewerId = c.get("org").id;
     const missing = new NotFoundError(`No member ${subjectId} in this organization or below it.`);
-    const { record } = await guard(() => loadRecord(gw.redis, subjectId));
+    const { record } = await withRedis(() => loadRecord(gw.redis, subjectId));
     if (!record?.orgId) throw missing;
     const orgId = record.orgId;
-    const table = await guard(() => routingTableOf(gw));
+    const table = await withRedis(() => routingTableOf(gw));
     if (!isWithin(table, viewerId, orgId)) throw missing;
-    const ledger = await guard(() => readLedger(gw.redis, subjectId, limit));
+    const ledger = await withRedis(() => readLedger(gw.redis, subjectId, limit));
     return c.json(
       {
         subjectId,
@@ -251,7 +251,7 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
 }
 
 async function visibleTask(gw: Gateway, viewerId: string, taskId: string): Promise<Task> {
-  const [stored, table] = await guard(() => Promise.all([getTask(gw.redis, taskId), routingTableOf(gw)]));
+  const [stored, table] = await withRedis(() => Promise.all([getTask(gw.redis, taskId), routingTableOf(gw)]));
   if (!stored || !isWithin(table, viewerId, stored.task.orgId)) {
     throw new NotFoundError(`No task ${taskId} for this organization or any organization below it.`);
   }
@@ -280,14 +280,4 @@ export function decodeCursor(text: string): TaskCursor {
     ]);
   }
   return { position: Number(match[1]), id: match[2]! };
-}
-
-/** Redis failures on request paths become 503 with Retry-After; the gateway's own errors pass through. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    throw new UnavailableError("Redis is unavailable; retry shortly.", error);
-  }
 }

@@ -3,7 +3,7 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
 import { countFailedIds, countFailures, type Position, scanFailures } from "./failures.js";
 import type { FailureFilter, Replay } from "./schemas.js";
@@ -276,28 +276,30 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
     concurrency: 1,
   });
   worker.on("error", (error) => gw.logger.warn({ err: error }, "replay worker error"));
-  worker.on("failed", (job, error) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    const id = job.data.replayId;
-    gw.logger.error({ err: error, replayId: id }, "replay failed");
-    void (async () => {
-      await gw.redis.hset(replayKey(id), {
-        status: "failed",
-        finishedAt: gw.now(),
-        error: error.message.slice(0, 500),
-      });
-      const state = await gw.redis.hmget(replayKey(id), "operator", "role", "done");
-      await appendAudit(gw, {
-        operator: state[0] ?? "unknown",
-        role: state[1] === "viewer" ? "viewer" : "operator",
-        action: "replay.finished",
-        outcome: "failed",
-        count: Number(state[2] ?? 0),
-        target: id,
-        detail: error.message,
-      });
-    })().catch((e: unknown) => gw.logger.error({ err: e, replayId: id }, "could not record a failed replay"));
-  });
-
+  onFinalFailure(
+    worker,
+    (job, error) => recordFailedReplay(gw, job.data.replayId, error),
+    (e) => gw.logger.error({ err: e }, "could not record a failed replay"),
+  );
   return workerHandle(name, worker, connection);
+}
+
+/** A replay whose job landed in the failed set (retries spent or stalled out) reads `failed`, audited. */
+async function recordFailedReplay(gw: Gateway, id: string, error: Error): Promise<void> {
+  gw.logger.error({ err: error, replayId: id }, "replay failed");
+  await gw.redis.hset(replayKey(id), {
+    status: "failed",
+    finishedAt: gw.now(),
+    error: error.message.slice(0, 500),
+  });
+  const state = await gw.redis.hmget(replayKey(id), "operator", "role", "done");
+  await appendAudit(gw, {
+    operator: state[0] ?? "unknown",
+    role: state[1] === "viewer" ? "viewer" : "operator",
+    action: "replay.finished",
+    outcome: "failed",
+    count: Number(state[2] ?? 0),
+    target: id,
+    detail: error.message,
+  });
 }

@@ -1,7 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
@@ -29,28 +29,24 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
     { connection, prefix, concurrency: options.concurrency ?? 32 },
   );
   worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));
-  worker.on("failed", (job, error) => {
-    if (!job || error instanceof NoRouteError) return;
-    // Only a job that landed in the failed set is final: retries go back to waiting, while
-    // BullMQ also fails a job for stalling too often whatever attempts it had left.
-    job
-      .getState()
-      .then((state) => {
-        if (state !== "failed") return;
-        gw.metrics.failures.inc({ queue: name, reason: "processing_error" });
-        const { platformId, signal } = job.data;
-        gw.logger.error(
-          { platformId, signalId: signal.id, err: error },
-          "signal processing failed; kept for replay",
-        );
-        return markSignalFailed(
-          gw,
-          platformId,
-          signal.id,
-          "processing kept failing; an operator can replay it",
-        );
-      })
-      .catch((failure: unknown) => gw.logger.warn({ err: failure }, "could not mark a failed signal"));
-  });
+  onFinalFailure(
+    worker,
+    (job, error) => {
+      if (error instanceof NoRouteError) return;
+      gw.metrics.failures.inc({ queue: name, reason: "processing_error" });
+      const { platformId, signal } = job.data;
+      gw.logger.error(
+        { platformId, signalId: signal.id, err: error },
+        "signal processing failed; kept for replay",
+      );
+      return markSignalFailed(
+        gw,
+        platformId,
+        signal.id,
+        "processing kept failing; an operator can replay it",
+      );
+    },
+    (failure) => gw.logger.warn({ err: failure }, "could not mark a failed signal"),
+  );
   return workerHandle(name, worker, connection);
 }

@@ -2,7 +2,7 @@ import type { Task } from "@gigbridge/schemas";
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { routingTableOf } from "../processing/org-table.js";
 import { type EmitEvent, outbox, taskOverdue } from "./events.js";
 import { taskMetrics } from "./metrics.js";
@@ -89,11 +89,13 @@ export function startOverdueWorker(
     { connection, prefix, concurrency: options.concurrency ?? 16 },
   );
   worker.on("error", (error) => gw.logger.warn({ err: error }, "overdue worker error"));
-  worker.on("failed", (job, error) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      gw.metrics.failures.inc({ queue: name, reason: "error" });
+  onFinalFailure(
+    worker,
+    (job, error) => {
+      gw.metrics.failures.inc({ queue: name, reason: "processing_error" });
       gw.logger.warn({ taskId: job.data.taskId, err: error }, "overdue check failed; kept for replay");
-    }
-  });
+    },
+    (failure) => gw.logger.warn({ err: failure }, "could not read a failed overdue check"),
+  );
   return workerHandle(name, worker, connection);
 }

@@ -30,14 +30,21 @@ redis.call('HSET', ${h}, 'lastSuccessAt', ${now})
 return 0`,
   /**
    * A failed attempt; disables the endpoint once it has failed without a success for `after` ms.
+   * The start of a run of failures is forgotten `2 × after` ms after it began (the TTL Svix gives
+   * its first-failure marker): an endpoint whose messages gave up long ago starts a new run
+   * instead of being disabled by its next single failure.
    * Returns 0 (still enabled), 1 (disabled by this call) or 2 (was already disabled).
    */
   failure: (h: string, d: string, id: string, now: string, after: string) => `
 if redis.call('SISMEMBER', ${d}, ${id}) == 1 then return 2 end
-redis.call('HSETNX', ${h}, 'failingSince', ${now})
-redis.call('HSET', ${h}, 'lastFailureAt', ${now})
+local now, after = tonumber(${now}), tonumber(${after})
 local since = tonumber(redis.call('HGET', ${h}, 'failingSince'))
-if tonumber(${now}) - since >= tonumber(${after}) then
+if since == nil or now - since >= 2 * after then
+  since = now
+  redis.call('HSET', ${h}, 'failingSince', now)
+end
+redis.call('HSET', ${h}, 'lastFailureAt', now)
+if now - since >= after then
   redis.call('SADD', ${d}, ${id})
   redis.call('HSET', ${h}, 'disabledAt', ${now}, 'disabledReason', 'failing')
   return 1

@@ -45,4 +45,13 @@ describe("schedule", () => {
     expect(retryDelayMs(5_000, 1_000)).toBe(5_000);
     expect(retryDelayMs(50, undefined)).toBe(50);
   });
+
+  it("honours Retry-After only up to twice the scheduled wait (at least a minute)", () => {
+    const hour = 3_600_000;
+    // The second attempt (5 s scheduled) cannot be parked for a day by `Retry-After: 86400`.
+    expect(retryDelayMs(5_000, 24 * hour)).toBe(60_000);
+    expect(retryDelayMs(5_000, 30_000)).toBe(30_000);
+    expect(retryDelayMs(2 * hour, 3 * hour)).toBe(3 * hour);
+    expect(retryDelayMs(2 * hour, 24 * hour)).toBe(4 * hour);
+  });
 });

@@ -54,7 +54,17 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }
 
-/** The wait before the next attempt: the schedule's, but never earlier than the receiver asked for. */
+/** However short the scheduled wait, `Retry-After` may stretch it to this much. */
+export const RETRY_AFTER_FLOOR_MS = 60_000;
+
+/**
+ * The wait before the next attempt: the schedule's, but not earlier than the receiver asked for
+ * with `Retry-After`, which is honoured up to twice the scheduled wait (at least
+ * {@link RETRY_AFTER_FLOOR_MS}). A receiver can ask for a pause, not park a message for a day
+ * at its second attempt; the schedule's later steps still give it hours.
+ */
 export function retryDelayMs(scheduledMs: number, retryAfterMs: number | undefined): number {
-  return retryAfterMs === undefined ? scheduledMs : Math.max(scheduledMs, retryAfterMs);
+  if (retryAfterMs === undefined) return scheduledMs;
+  const bound = Math.max(2 * scheduledMs, RETRY_AFTER_FLOOR_MS);
+  return Math.max(scheduledMs, Math.min(retryAfterMs, bound));
 }

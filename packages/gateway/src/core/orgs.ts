@@ -1,4 +1,6 @@
 import type { GatewayConfig } from "@gigbridge/schemas";
+import { ConflictError } from "./errors.js";
+import { execOrThrow } from "./exec.js";
 import { keys } from "./keys.js";
 import type { RedisClient } from "./redis.js";
 
@@ -28,9 +30,11 @@ export class OrgDirectory {
   /** Adds or replaces a run-time org. Configured orgs cannot be replaced. */
   async put(org: Org): Promise<void> {
     if (this.configured.some((o) => o.id === org.id)) {
-      throw new Error(`org ${org.id} is configured and cannot be changed at run time`);
+      throw new ConflictError(
+        `Org ${org.id} is in the configuration file and cannot be changed at run time.`,
+      );
     }
-    await this.redis.multi().hset(keys.orgs, org.id, JSON.stringify(org)).incr(keys.orgsVersion).exec();
+    await execOrThrow(this.redis.multi().hset(keys.orgs, org.id, JSON.stringify(org)).incr(keys.orgsVersion));
   }
 
   private async load() {

@@ -1,8 +1,8 @@
 import type { Gateway } from "../core/context.js";
+import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
 import { healthLua } from "./health.js";
 import { deliveryKeys } from "./keys.js";
-import { execOrThrow } from "./redis-util.js";
 import type { AttemptOutcome } from "./send.js";
 
 /** Attempts kept per endpoint (newest) and per message (oldest are dropped first). */

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { type EventType, eventTypes } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
-import { ValidationError } from "../core/errors.js";
+import { ConflictError, ValidationError } from "../core/errors.js";
+import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
 import {
   EndpointNotFoundError,
@@ -12,7 +13,6 @@ import {
 import { type EndpointHealth, readHealth } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { type LookupAll, resolveAllowed, systemLookup } from "./network.js";
-import { execOrThrow } from "./redis-util.js";
 import { SecretBox } from "./secrets.js";
 import { generateSecret, isValidSecret } from "./signing.js";
 
@@ -280,7 +280,7 @@ async function modify(
     if (result === 1) return next;
     if (result === -1) throw new EndpointNotFoundError(id);
   }
-  throw new Error(`endpoint ${id} kept changing; try again`);
+  throw new ConflictError(`Endpoint ${id} kept changing while this change was applied; try again.`);
 }
 
 export async function updateEndpoint(

@@ -1,7 +1,7 @@
 import type { Gateway } from "../core/context.js";
+import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
 import { deliveryKeys } from "./keys.js";
-import { execOrThrow } from "./redis-util.js";
 
 /** Why an endpoint was disabled. */
 export type DisabledReason = "gone" | "failing";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
+import { execOrThrow } from "../core/exec.js";
 import { queues } from "../core/keys.js";
 import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
@@ -122,22 +123,23 @@ export async function requestReplay(
   });
   const now = gw.now();
   try {
-    await gw.redis
-      .multi()
-      .hset(replayKey(id), {
-        status: "queued",
-        total: count,
-        done: 0,
-        skipped: 0,
-        failed: 0,
-        offset: 0,
-        operator: operator.name,
-        role: operator.role,
-        createdAt: now,
-        ...(ids ? { ids: JSON.stringify(ids) } : { filter: JSON.stringify(filter) }),
-      })
-      .pexpire(replayKey(id), REPLAY_STATE_TTL_MS)
-      .exec();
+    await execOrThrow(
+      gw.redis
+        .multi()
+        .hset(replayKey(id), {
+          status: "queued",
+          total: count,
+          done: 0,
+          skipped: 0,
+          failed: 0,
+          offset: 0,
+          operator: operator.name,
+          role: operator.role,
+          createdAt: now,
+          ...(ids ? { ids: JSON.stringify(ids) } : { filter: JSON.stringify(filter) }),
+        })
+        .pexpire(replayKey(id), REPLAY_STATE_TTL_MS),
+    );
     await gw.queue("replays").add(
       "replay",
       { replayId: id },
@@ -218,13 +220,14 @@ async function saveProgress(
   counts: { done: number; skipped: number; failed: number },
   resume: Record<string, string | number>,
 ): Promise<void> {
-  await gw.redis
-    .multi()
-    .hincrby(replayKey(id), "done", counts.done)
-    .hincrby(replayKey(id), "skipped", counts.skipped)
-    .hincrby(replayKey(id), "failed", counts.failed)
-    .hset(replayKey(id), resume)
-    .exec();
+  await execOrThrow(
+    gw.redis
+      .multi()
+      .hincrby(replayKey(id), "done", counts.done)
+      .hincrby(replayKey(id), "skipped", counts.skipped)
+      .hincrby(replayKey(id), "failed", counts.failed)
+      .hset(replayKey(id), resume),
+  );
 }
 
 async function runReplay(gw: Gateway, id: string): Promise<void> {

@@ -52,6 +52,26 @@ describe("gigbridge serve + gigbridge work", () => {
     expect(run.output()).toContain("set REDIS_URL");
   });
 
+  it("give work a default port of its own (8790), so it can run beside serve (8787) on one host", async () => {
+    const env = {
+      ...process.env,
+      REDIS_URL: redis.url,
+      GIGBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
+      LOG_LEVEL: "warn",
+    };
+    delete env.PORT;
+    const worker = gigbridge(["work", "--config", "examples/dev/config.json"], env);
+    children.push(worker.child);
+    await waitFor(() => worker.output().includes("Press Ctrl-C"), {
+      timeoutMs: 20_000,
+      description: "banner",
+    });
+    expect(worker.output()).toContain("http://127.0.0.1:8790/healthz");
+    expect((await fetch("http://127.0.0.1:8790/readyz")).status).toBe(200);
+    worker.child.kill("SIGTERM");
+    expect(await exit(worker.child)).toBe(0);
+  });
+
   it("split intake and processing across processes; the worker serves its own health and metrics", async () => {
     const env = {
       ...process.env,

@@ -19,8 +19,9 @@ Commands:
 
 Options for start/serve/work:
   --config <file>   configuration JSON (default: $GIGBRIDGE_CONFIG)
-  --port <n>        HTTP port (default: $PORT or 8787); \`work\` serves only
-                    /healthz, /readyz and /metrics there
+  --port <n>        HTTP port (default: $PORT, else 8787 for start and serve,
+                    8790 for work, which serves only /healthz, /readyz and
+                    /metrics there)
   --host <addr>     HTTP address (default: 127.0.0.1)
   --data-dir <dir>  where a locally started redis-server keeps its data
                     (default: $GIGBRIDGE_DATA_DIR or .data/redis)
@@ -32,6 +33,9 @@ local redis-server with data in .data/redis): redis://[:password@]host:port for
 one Redis, redis+cluster://[user:password@]host:port,host:port,... for a Redis
 Cluster (any reachable nodes; rediss:// and rediss+cluster:// for TLS).
 GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+
+const DEFAULT_PORT = 8787;
+const DEFAULT_WORK_PORT = 8790;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -116,7 +120,8 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     dataDir: values["data-dir"] ?? process.env.GIGBRIDGE_DATA_DIR ?? ".data/redis",
     ...roles,
-    port: Number(values.port ?? process.env.PORT ?? 8787),
+    // `work` has its own default, so `serve` and `work` side by side on one host do not collide.
+    port: Number(values.port ?? process.env.PORT ?? (roles.http ? DEFAULT_PORT : DEFAULT_WORK_PORT)),
     host: values.host ?? "127.0.0.1",
   });
   const demo =

@@ -267,6 +267,22 @@ describe("operator console API (stand-in processing)", () => {
     ]);
   });
 
+  it("lets a viewer dry-run a replay, which counts and changes nothing", async () => {
+    await send(t, [appeal("v-2", UNCOVERED)]);
+    await waitForFailed(t, "signals", 1);
+    const counted = await ops<{ dryRun: boolean; count: number }>(t, "POST", "/v1/ops/replays", {
+      key: testKeys.viewer,
+      body: { filter: {}, dryRun: true },
+    });
+    expect(counted.status).toBe(200);
+    expect(counted.body).toEqual({ dryRun: true, count: 1 });
+    expect(await t.running.gw.queue("signals").getFailedCount()).toBe(1);
+    const audit = await ops<{ items: AuditEntry[] }>(t, "GET", "/v1/ops/audit?operator=viewer");
+    expect(audit.body.items).toMatchObject([
+      { operator: "viewer", role: "viewer", action: "replay.dry_run", outcome: "counted", count: 1 },
+    ]);
+  });
+
   it("refuses a replay request that gives neither or both of ids and filter", async () => {
     expect((await ops(t, "POST", "/v1/ops/replays", { body: {} })).status).toBe(422);
     expect(

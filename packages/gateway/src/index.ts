@@ -6,6 +6,6 @@ export { keys, queues } from "./core/keys.js";
 export { createLogger } from "./core/logger.js";
 export { DEV_MASTER_KEY, parseMasterKey, subjectIdOf } from "./core/master-key.js";
 export { createApp } from "./http/app.js";
-export { routeModules } from "./http/routes.js";
 export { type SignalJob, signalJobId } from "./ingest/intake.js";
+export { routeModules } from "./runtime/routes.js";
 export { type RunningGateway, type RunOptions, runGateway } from "./runtime/start.js";

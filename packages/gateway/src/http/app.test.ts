@@ -4,9 +4,9 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { signalExamples } from "@gigbridge/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../core/logger.js";
+import { routeModules } from "../runtime/routes.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { createApp } from "./app.js";
-import { routeModules } from "./routes.js";
 
 describe("the HTTP surface", () => {
   let t: TestGateway;

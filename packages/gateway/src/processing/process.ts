@@ -3,6 +3,7 @@ import { UnrecoverableError } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
+import { routingTableOf } from "../core/org-table.js";
 import { Script } from "../core/script.js";
 import type { SignalJob } from "../ingest/intake.js";
 import { decide, workerIdOf } from "../rules/decide.js";
@@ -11,7 +12,6 @@ import { eventId } from "../rules/ids.js";
 import { ensureTask } from "../tasks/create.js";
 import { type EmitEvent, outbox } from "../tasks/events.js";
 import { addPoints } from "./ledger.js";
-import { routingTableOf } from "./org-table.js";
 import { commitDecision, loadRecord, takenDecision } from "./records.js";
 import { applyStationChange, loadStation, saveStation } from "./stations.js";
 

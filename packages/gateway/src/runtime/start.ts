@@ -3,8 +3,8 @@ import type { GatewayConfig } from "@gigbridge/schemas";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import { createApp, createProbeApp } from "../http/app.js";
-import { routeModules } from "../http/routes.js";
 import { type LocalRedis, startLocalRedis } from "./local-redis.js";
+import { routeModules } from "./routes.js";
 import { listen, type RunningServer } from "./server.js";
 import { type BackgroundWorker, startWorkers } from "./workers.js";
 

@@ -1,12 +1,11 @@
 import { type EventData, type Task, taskListResponseSchema, taskSchema } from "@gigbridge/schemas";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hashKey } from "../core/credentials.js";
-import { subjectIdOf } from "../core/master-key.js";
 import { createApp } from "../http/app.js";
 import { processSignal } from "../processing/process.js";
 import { type StageHarness, startStageHarness } from "../processing/testing.js";
 import { makeSignal, testOrgs } from "../rules/testing.js";
-import { pointsLedgerSchema, taskRoutes } from "./routes.js";
+import { taskRoutes } from "./routes.js";
 
 const keyOf = (orgId: string) => `gb_ok_test_${orgId.replaceAll("-", "_")}_000000000000`;
 
@@ -186,37 +185,8 @@ describe("errors that are not outages", () => {
   });
 });
 
-describe("GET /v1/members/{subjectId}/points", () => {
-  it("shows a member's ledger to the member's org and the orgs above it", async () => {
-    const job = (signal: ReturnType<typeof makeSignal>) =>
-      processSignal(h.gw, { platformId: "quickride", signal, receivedAt: h.clock.now }, { emit: h.emit });
-    await job(makeSignal("membership.declared", { regionCode: "110105001", stationId: undefined }));
-    await job(
-      makeSignal("activity.completed", { kind: "org_life", hours: 2, activityId: "act_1" }, { id: "a1" }),
-    );
-    await job(
-      makeSignal("activity.completed", { kind: "study", hours: 1.5, activityId: "act_2" }, { id: "a2" }),
-    );
-    const subjectId = subjectIdOf(h.gw.masterKey, "quickride", "w_100001");
-
-    const response = await call("chaoyang-district", "GET", `/v1/members/${subjectId}/points`);
-    expect(response.status).toBe(200);
-    const ledger = pointsLedgerSchema.parse(await response.json());
-    expect(ledger).toMatchObject({ subjectId, orgId: "chaoyang-street", balance: 5.5, total: 2 });
-    expect(ledger.entries.map((e) => [e.activityId, e.points, e.balance])).toEqual([
-      ["act_2", 1.5, 5.5],
-      ["act_1", 4, 4],
-    ]);
-    expect((await call("chaoyang-street", "GET", `/v1/members/${subjectId}/points?limit=1`)).status).toBe(
-      200,
-    );
-    expect((await call("pudong-district", "GET", `/v1/members/${subjectId}/points`)).status).toBe(404);
-    expect((await call("chaoyang-street", "GET", "/v1/members/sub_unknown/points")).status).toBe(404);
-  });
-});
-
 describe("the OpenAPI document", () => {
-  it("lists the task and points routes with their schemas", async () => {
+  it("lists the task routes with their schemas", async () => {
     const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
@@ -225,7 +195,6 @@ describe("the OpenAPI document", () => {
         "/v1/tasks/{id}/acknowledge",
         "/v1/tasks/{id}/complete",
         "/v1/tasks/{id}/cancel",
-        "/v1/members/{subjectId}/points",
       ]),
     );
   });

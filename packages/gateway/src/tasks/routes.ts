@@ -1,6 +1,4 @@
 import {
-  pointsAwardedDataSchema,
-  subjectIdSchema,
   type Task,
   taskAcknowledgeRequestSchema,
   taskCancelRequestSchema,
@@ -14,12 +12,10 @@ import {
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, NotFoundError, ValidationError, withRedis } from "../core/errors.js";
+import { routingTableOf } from "../core/org-table.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
 import { problemDoc } from "../http/problem.js";
-import { readLedger } from "../processing/ledger.js";
-import { routingTableOf } from "../processing/org-table.js";
-import { loadRecord } from "../processing/records.js";
 import { descendants, isWithin } from "../rules/routing.js";
 import { type EmitEvent, outbox, taskUpdated } from "./events.js";
 import type { TaskAction } from "./lifecycle.js";
@@ -122,45 +118,9 @@ const cancel = actionRoute(
   true,
 );
 
-const ledgerEntrySchema = pointsAwardedDataSchema.omit({ subjectId: true });
-export const pointsLedgerSchema = z
-  .object({
-    subjectId: subjectIdSchema,
-    orgId: pointsAwardedDataSchema.shape.orgId.describe("The member's covering organization now."),
-    balance: z.number().min(0).describe("The member's points balance."),
-    total: z.number().int().min(0).describe("Entries on the ledger in all."),
-    entries: z.array(ledgerEntrySchema).describe("The newest entries first, at most `limit`."),
-  })
-  .meta({ id: "PointsLedger", description: "A member's points ledger (党员积分): one entry per activity." });
-
-const points = createRoute({
-  method: "get",
-  path: "/v1/members/{subjectId}/points",
-  tags: ["Members"],
-  summary: "A member's points ledger, for the member's organization and the organizations above it",
-  security,
-  request: {
-    params: z.object({ subjectId: subjectIdSchema }),
-    query: z.object({
-      limit: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(500)
-        .default(100)
-        .describe("Entries, newest first; 100 by default."),
-    }),
-  },
-  responses: {
-    200: { description: "The ledger", content: { "application/json": { schema: pointsLedgerSchema } } },
-    404: problemDoc("No known member with that subject id in this organization or below it"),
-    ...refusals,
-  },
-});
-
 /**
  * The pull API for organizations without their own IT system (or whose system polls): list, read,
- * acknowledge, complete and cancel tasks, and read a member's points. An org sees its own tasks and
+ * acknowledge, complete and cancel tasks. An org sees its own tasks and
  * those of the orgs below it; anything else answers 404, so an org cannot even learn that another
  * org's task exists.
  */
@@ -169,7 +129,6 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
   const app = routesApp();
   app.use("/v1/tasks", requireOrg(gw));
   app.use("/v1/tasks/*", requireOrg(gw));
-  app.use("/v1/members/*", requireOrg(gw));
 
   app.openapi(list, async (c) => {
     const { status, kind, cursor, limit } = c.req.valid("query");
@@ -212,39 +171,6 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
   app.openapi(cancel, async (c) => {
     const { reason } = c.req.valid("json");
     return c.json(await act(c.get("org").id, c.req.valid("param").id, { type: "cancel", reason }), 200);
-  });
-
-  app.openapi(points, async (c) => {
-    const { subjectId } = c.req.valid("param");
-    const { limit } = c.req.valid("query");
-    const viewerId = c.get("org").id;
-    const missing = new NotFoundError(`No member ${subjectId} in this organization or below it.`);
-    const { record } = await withRedis(() => loadRecord(gw.redis, subjectId));
-    if (!record?.orgId) throw missing;
-    const orgId = record.orgId;
-    const table = await withRedis(() => routingTableOf(gw));
-    if (!isWithin(table, viewerId, orgId)) throw missing;
-    const ledger = await withRedis(() => readLedger(gw.redis, subjectId, limit));
-    return c.json(
-      {
-        subjectId,
-        orgId,
-        balance: ledger.balance,
-        total: ledger.total,
-        entries: ledger.entries.map(
-          ({ orgId: entryOrg, activityId, kind, hours, points, balance, occurredAt }) => ({
-            orgId: entryOrg,
-            activityId,
-            kind,
-            hours,
-            points,
-            balance,
-            occurredAt,
-          }),
-        ),
-      },
-      200,
-    );
   });
 
   return app;

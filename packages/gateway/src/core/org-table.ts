@@ -1,6 +1,6 @@
-import type { Gateway } from "../core/context.js";
-import type { Org } from "../core/orgs.js";
 import { buildRoutingTable, type RoutingTable } from "../rules/routing.js";
+import type { Gateway } from "./context.js";
+import type { Org } from "./orgs.js";
 
 // The directory hands out the same array until the tree changes, so one table per array is enough.
 const tables = new WeakMap<readonly Org[], RoutingTable<Org>>();

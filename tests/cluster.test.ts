@@ -183,11 +183,11 @@ describe("the gateway on a Redis Cluster", () => {
       description: "street B, on the cluster",
       status: "enabled",
     });
-    const listed = await json<{ endpoints: { id: string }[] }>(
+    const listed = await json<{ items: { id: string }[] }>(
       await t.call("GET", "/v1/endpoints", { key: testKeys.streetB }),
       200,
     );
-    expect(listed.endpoints.map((e) => e.id)).toEqual([apiEndpoint]);
+    expect(listed.items.map((e) => e.id)).toEqual([apiEndpoint]);
   });
 
   it("takes batches from two platforms and calls repeated ids duplicates", async () => {
@@ -344,11 +344,11 @@ describe("the gateway on a Redis Cluster", () => {
       "task.created for every task at its org's endpoint",
     );
     await until(() => deliveredOf("task.updated").length >= 1, "task.updated");
-    const attempts = await json<{ attempts: { status?: number }[] }>(
+    const attempts = await json<{ items: { status?: number }[] }>(
       await t.call("GET", "/v1/endpoints/street-a-hook/attempts", { key: testKeys.streetA }),
       200,
     );
-    expect(attempts.attempts.map((a) => a.status)).toEqual(expect.arrayContaining([503, 204]));
+    expect(attempts.items.map((a) => a.status)).toEqual(expect.arrayContaining([503, 204]));
 
     // The API endpoint's secret rotates; a test ping is signed with the new one (and the old).
     const rotated = await json<{ secret: string }>(
@@ -403,7 +403,11 @@ describe("the gateway on a Redis Cluster", () => {
     });
     expect(dry.body).toEqual({ dryRun: true, count: 1 });
     await replay({ filter: { reason: "no_route" } }, 1);
-    const replayed = await processed(testKeys.platform, "cl-a-11");
+    // The replay finishes when the job is back in the queue; the status still reads failed until it runs.
+    const replayed = await until(async () => {
+      const s = await statusOf(testKeys.platform, "cl-a-11");
+      return s.status === "processed" ? s : undefined;
+    }, "the replayed signal to be processed");
     expect(replayed).toMatchObject({ status: "processed", tasks: [expect.any(String)] });
     const audit = await ops<{ items: { action: string }[] }>(t, "GET", "/v1/ops/audit");
     expect(audit.body.items.map((e) => e.action)).toEqual(expect.arrayContaining(["org.put", "replay"]));
@@ -432,11 +436,11 @@ describe("the gateway on a Redis Cluster", () => {
     }, "the deliveries queue to drain");
     const removed = await t.call("DELETE", `/v1/endpoints/${apiEndpoint}`, { key: testKeys.streetB });
     expect(removed.status).toBe(204);
-    const listed = await json<{ endpoints: unknown[] }>(
+    const listed = await json<{ items: unknown[] }>(
       await t.call("GET", "/v1/endpoints", { key: testKeys.streetB }),
       200,
     );
-    expect(listed.endpoints).toEqual([]);
+    expect(listed.items).toEqual([]);
   });
 
   it("has no cross-slot error anywhere, nothing failed that was not meant to, and is still ready", async () => {

@@ -1,5 +1,6 @@
 // @gigbridge/schemas: the zod schemas every other GigBridge package derives its types, validation,
 // OpenAPI document, JSON Schema and SDK signatures from.
+export * from "./api/index.js";
 export * from "./config/index.js";
 export * from "./enums/index.js";
 export * from "./events/index.js";

@@ -144,6 +144,23 @@ function api(values: Values): Api {
   return { url, token };
 }
 
+/** Every item of a list, page after page, following `nextCursor` (the API's one paging convention). */
+export async function* eachItem<T>(
+  target: Api,
+  path: string,
+  query = new URLSearchParams(),
+): AsyncGenerator<T> {
+  let cursor: string | null = null;
+  do {
+    const page: URLSearchParams = new URLSearchParams(query);
+    page.set("limit", "200");
+    if (cursor) page.set("cursor", cursor);
+    const body: { items: T[]; nextCursor: string | null } = await call(target, "GET", `${path}?${page}`);
+    yield* body.items;
+    cursor = body.nextCursor;
+  } while (cursor);
+}
+
 async function call<T>(target: Api, method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
@@ -207,12 +224,24 @@ export function parseTime(text: string, now = Date.now()): string {
   return text;
 }
 
+/** The API's name for each filter option (`--platform` is `platformId`). */
+const filterFields: Record<keyof typeof filterOptions, string> = {
+  queue: "queue",
+  reason: "reason",
+  platform: "platformId",
+  org: "orgId",
+  endpoint: "endpointId",
+  type: "type",
+  since: "since",
+  until: "until",
+};
+
 function filterFrom(values: Values): Record<string, string> {
   const filter: Record<string, string> = {};
-  for (const key of Object.keys(filterOptions)) {
-    const value = values[key];
+  for (const [option, field] of Object.entries(filterFields)) {
+    const value = values[option];
     if (typeof value === "string")
-      filter[key] = key === "since" || key === "until" ? parseTime(value) : value;
+      filter[field] = option === "since" || option === "until" ? parseTime(value) : value;
   }
   return filter;
 }
@@ -243,7 +272,7 @@ function failureRows(items: Failure[]): string {
       f.id,
       f.reason,
       f.type,
-      f.queue === "signals" ? `platform ${f.platform ?? "-"}` : `${f.org ?? "-"}/${f.endpoint ?? "-"}`,
+      f.queue === "signals" ? `platform ${f.platformId ?? "-"}` : `${f.orgId ?? "-"}/${f.endpointId ?? "-"}`,
       when(f.failedAt),
       String(f.attempts),
     ]),
@@ -280,13 +309,13 @@ async function failures(args: string[]): Promise<number> {
   let next: string | null = null;
   do {
     if (cursor) query.set("cursor", cursor);
-    const page = await call<{ items: Failure[]; next: string | null }>(
+    const page = await call<{ items: Failure[]; nextCursor: string | null }>(
       target,
       "GET",
       `/v1/ops/failures?${query}`,
     );
     items.push(...page.items);
-    next = page.next;
+    next = page.nextCursor;
     cursor = next ?? undefined;
   } while (values.all && next);
   print(values, { items, next }, () => {
@@ -310,10 +339,10 @@ async function show(args: string[]): Promise<number> {
       `  queue:      ${detail.queue}`,
       `  reason:     ${detail.reason}`,
       `  type:       ${detail.type}`,
-      ...(detail.platform ? [`  platform:   ${detail.platform}`] : []),
+      ...(detail.platformId ? [`  platform:   ${detail.platformId}`] : []),
       ...(detail.signalId ? [`  signal:     ${detail.signalId}`] : []),
-      ...(detail.org ? [`  org:        ${detail.org}`] : []),
-      ...(detail.endpoint ? [`  endpoint:   ${detail.endpoint}`] : []),
+      ...(detail.orgId ? [`  org:        ${detail.orgId}`] : []),
+      ...(detail.endpointId ? [`  endpoint:   ${detail.endpointId}`] : []),
       ...(detail.messageId ? [`  message:    ${detail.messageId} (webhook-id)`] : []),
       ...(detail.receivedAt ? [`  received:   ${when(detail.receivedAt)}`] : []),
       `  failed:     ${when(detail.failedAt)} after ${detail.attempts} attempt(s)`,
@@ -326,7 +355,7 @@ async function show(args: string[]): Promise<number> {
           ["#", "AT", "OUTCOME", "STATUS", "ERROR"],
           detail.attemptLog.map((a, i) => [
             String(a.attempt ?? i + 1),
-            when(a.at),
+            when(a.attemptedAt),
             a.outcome ?? "-",
             a.status === undefined ? "-" : String(a.status),
             a.error ?? "",
@@ -435,7 +464,7 @@ async function audit(args: string[]): Promise<number> {
     if (value) query.set(key, value);
   }
   if (values.since) query.set("since", parseTime(values.since));
-  const page = await call<{ items: AuditEntry[]; next: string | null }>(
+  const page = await call<{ items: AuditEntry[]; nextCursor: string | null }>(
     api(values),
     "GET",
     `/v1/ops/audit?${query}`,
@@ -443,14 +472,14 @@ async function audit(args: string[]): Promise<number> {
   print(values, page, () => {
     if (page.items.length === 0) return "No audit entries.";
     const rows = page.items.map((e) => [
-      when(e.at),
+      when(e.recordedAt),
       `${e.operator} (${e.role})`,
       e.action,
       e.outcome,
       String(e.count),
       e.target ?? (e.filter ? JSON.stringify(e.filter) : e.ids ? `${e.ids.length} id(s)` : ""),
     ]);
-    const more = page.next ? `\nMore: --cursor ${page.next}` : "";
+    const more = page.nextCursor ? `\nMore: --cursor ${page.nextCursor}` : "";
     return `${table(["AT", "WHO", "ACTION", "OUTCOME", "COUNT", "WHAT"], rows)}${more}`;
   });
   return EXIT.ok;
@@ -479,9 +508,9 @@ async function orgs(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new CliError(`unknown orgs command "${positionals[0]}"`, EXIT.usage);
-  const list = await call<{
-    items: { id: string; kind: string; parent: string | null; regions: string[]; source: string }[];
-  }>(target, "GET", "/v1/ops/orgs");
+  type OrgRow = { id: string; kind: string; parent: string | null; regions: string[]; source: string };
+  const list = { items: [] as OrgRow[] };
+  for await (const org of eachItem<OrgRow>(target, "/v1/ops/orgs")) list.items.push(org);
   print(values, list, () =>
     table(
       ["ID", "KIND", "PARENT", "REGIONS", "SOURCE"],

@@ -106,7 +106,7 @@ export class UnavailableError extends GatewayError {
 export function isRedisUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (e.name === "MaxRetriesPerRequestError") return true;
+    if (e.name === "MaxRetriesPerRequestError" || e.name === "ClusterAllFailedError") return true;
     // Redis answered, but cannot serve now: a cluster without a master for the slot, a replica
     // being promoted, a dataset loading after a restart, or memory full. All pass with time.
     if (
@@ -120,7 +120,7 @@ export function isRedisUnavailable(error: unknown): boolean {
     )
       return true;
     if (
-      /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT/i.test(
+      /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes|Cluster isn't ready/i.test(
         e.message,
       )
     ) {

@@ -18,7 +18,7 @@ export interface Attempt {
   /** 1 for the first attempt of a message; a replay starts again at 1. */
   attempt: number;
   /** When the attempt started (RFC 3339). */
-  at: string;
+  attemptedAt: string;
   outcome: AttemptOutcome;
   status?: number;
   latencyMs: number;
@@ -111,23 +111,60 @@ export async function settleAttempt(
   return result === 1 ? "disabled" : result === 2 ? "already_disabled" : "enabled";
 }
 
-/** The endpoint's most recent attempts, newest first. */
+/** Where a page of attempts ended: the last attempt shown. */
+export interface AttemptPosition {
+  attemptedAt: string;
+  messageId: string;
+  attempt: number;
+}
+
+/** Reads a stored attempt; entries written before the field was named `attemptedAt` said `at`. */
+function fromStored(entry: string): Attempt {
+  const { at, ...rest } = JSON.parse(entry) as Attempt & { at?: string };
+  return { ...rest, attemptedAt: rest.attemptedAt ?? (at as string) };
+}
+
+const samePosition = (a: Attempt, p: AttemptPosition) =>
+  a.attemptedAt === p.attemptedAt && a.messageId === p.messageId && a.attempt === p.attempt;
+
+/**
+ * One page of attempts, newest first, after `after` (the last attempt of the previous page). The
+ * logs are short and capped, so a page is cut from the whole log: new attempts arriving between
+ * pages do not shift it, and an attempt trimmed since is passed by its time.
+ */
+function pageOf(newestFirst: Attempt[], after: AttemptPosition | undefined, limit: number) {
+  let start = 0;
+  if (after) {
+    const at = newestFirst.findIndex((a) => samePosition(a, after));
+    start = at >= 0 ? at + 1 : newestFirst.findIndex((a) => a.attemptedAt < after.attemptedAt);
+    if (start < 0) start = newestFirst.length;
+  }
+  const items = newestFirst.slice(start, start + limit);
+  const last = items.at(-1);
+  const more = start + limit < newestFirst.length && last !== undefined;
+  return {
+    items,
+    next: more ? { attemptedAt: last.attemptedAt, messageId: last.messageId, attempt: last.attempt } : null,
+  };
+}
+
+/** A page of the endpoint's attempts, newest first (optionally only one message's). */
 export async function listEndpointAttempts(
   gw: Gateway,
   orgId: string,
   endpointId: string,
-  limit = 50,
-): Promise<Attempt[]> {
-  const entries = await gw.redis.lrange(
-    deliveryKeys.endpointAttempts(orgId, endpointId),
-    0,
-    Math.max(limit, 1) - 1,
-  );
-  return entries.map((entry) => JSON.parse(entry) as Attempt);
+  options: { limit: number; after?: AttemptPosition | undefined; messageId?: string | undefined },
+): Promise<{ items: Attempt[]; next: AttemptPosition | null }> {
+  const all = options.messageId
+    ? (await listMessageAttempts(gw, orgId, options.messageId))
+        .filter((a) => a.endpointId === endpointId)
+        .reverse()
+    : (await gw.redis.lrange(deliveryKeys.endpointAttempts(orgId, endpointId), 0, -1)).map(fromStored);
+  return pageOf(all, options.after, options.limit);
 }
 
-/** A message's attempts, oldest first. */
+/** A message's attempts (at most {@link MESSAGE_ATTEMPTS_KEPT}), oldest first, as a failure's detail shows them. */
 export async function listMessageAttempts(gw: Gateway, orgId: string, messageId: string): Promise<Attempt[]> {
   const entries = await gw.redis.lrange(deliveryKeys.messageAttempts(orgId, messageId), 0, -1);
-  return entries.map((entry) => JSON.parse(entry) as Attempt);
+  return entries.map(fromStored);
 }

@@ -63,7 +63,7 @@ export async function attemptOnce(
     messageId: options.msgId,
     endpointId: endpoint.id,
     attempt: options.attempt,
-    at: new Date(startedAt).toISOString(),
+    attemptedAt: new Date(startedAt).toISOString(),
     outcome: result.outcome,
     latencyMs: result.latencyMs,
     response: result.response,

@@ -59,10 +59,7 @@ describe("/v1/endpoints", () => {
     expect(fetched.status).toBe(200);
     expect(fetched.body.secret).toBeUndefined();
     const listed = await call("org-a", "GET", "/v1/endpoints");
-    expect(listed.body.endpoints.map((e: { id: string }) => e.id)).toEqual([
-      "ep-configured",
-      created.body.id,
-    ]);
+    expect(listed.body.items.map((e: { id: string }) => e.id)).toEqual(["ep-configured", created.body.id]);
     expect(JSON.stringify(listed.body)).not.toContain("whsec_");
 
     const stored = await gw.redis.hget(deliveryKeys.endpoints("org-a"), created.body.id);
@@ -84,7 +81,7 @@ describe("/v1/endpoints", () => {
       expect(response.status, `${method} ${path}`).toBe(404);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
     }
-    expect((await call("org-b", "GET", "/v1/endpoints")).body.endpoints).toEqual([]);
+    expect((await call("org-b", "GET", "/v1/endpoints")).body.items).toEqual([]);
   });
 
   it("needs an org key", async () => {
@@ -206,11 +203,11 @@ describe("/v1/endpoints", () => {
 
     const attempts = await call("org-a", "GET", `/v1/endpoints/${created.body.id}/attempts?limit=10`);
     expect(attempts.status).toBe(200);
-    expect(attempts.body.attempts.map((a: { messageId: string }) => a.messageId)).toEqual([
+    expect(attempts.body.items.map((a: { messageId: string }) => a.messageId)).toEqual([
       ok.body.messageId,
       failed.body.messageId,
     ]);
-    expect(attempts.body.attempts[0]).toMatchObject({
+    expect(attempts.body.items[0]).toMatchObject({
       outcome: "success",
       status: 200,
       response: "ok",
@@ -221,8 +218,50 @@ describe("/v1/endpoints", () => {
       "GET",
       `/v1/endpoints/${created.body.id}/attempts?messageId=${failed.body.messageId}`,
     );
-    expect(one.body.attempts).toHaveLength(1);
-    expect(one.body.attempts[0].status).toBe(500);
+    expect(one.body.items).toHaveLength(1);
+    expect(one.body.items[0].status).toBe(500);
+
+    // One page at a time, newest first, by the cursor; the old `attempts` field still reads the same items.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        "org-a",
+        "GET",
+        `/v1/endpoints/${created.body.id}/attempts?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.attempts).toEqual(page.body.items);
+      seen.push(...page.body.items.map((a: { messageId: string; attemptedAt: string }) => a.messageId));
+      cursor = page.body.nextCursor;
+    } while (cursor && seen.length < 10);
+    expect(seen).toEqual([ok.body.messageId, failed.body.messageId]);
+    const bad = await call("org-a", "GET", `/v1/endpoints/${created.body.id}/attempts?cursor=bm9wZQ`);
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ pointer: "/query/cursor" })]);
+  });
+
+  it("pages through endpoints in one order, configured first, with no repeat and no gap", async () => {
+    const { call } = await setup();
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      made.push((await call("org-a", "POST", "/v1/endpoints", { url: target.url })).body.id);
+    }
+    const all = (await call("org-a", "GET", "/v1/endpoints")).body;
+    expect(all.endpoints).toEqual(all.items);
+    expect(all.nextCursor).toBeNull();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call("org-a", "GET", `/v1/endpoints?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor && seen.length < 20);
+    expect(seen).toEqual(all.items.map((e: { id: string }) => e.id));
+    expect(seen[0]).toBe("ep-configured");
+    expect(seen.slice(1).sort()).toEqual([...made].sort());
   });
 
   it("re-enables a disabled endpoint", async () => {

@@ -1,11 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { endpointConfigSchema, endpointIdSchema, eventTypeSchema } from "@gigbridge/schemas";
+import {
+  deprecatedAlias,
+  endpointConfigSchema,
+  endpointIdSchema,
+  eventTypeSchema,
+  pageQuerySchema,
+  pageSchema,
+  timestampSchema,
+} from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
+import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
 import { problemDoc } from "../http/problem.js";
-import { listEndpointAttempts, listMessageAttempts } from "./attempts.js";
+import { type AttemptPosition, listEndpointAttempts } from "./attempts.js";
 import { deliverOnce } from "./deliver.js";
 import {
   createEndpoint,
@@ -37,7 +46,7 @@ const invalid = {
 
 const secretSchema = endpointConfigSchema.shape.secret;
 const descriptionSchema = z.string().min(1).max(256).describe("A note for the integrator's own use.");
-const timestamp = z.iso.datetime({ offset: true });
+const timestamp = timestampSchema;
 
 const endpointSchema = z
   .object({
@@ -104,7 +113,8 @@ const attemptSchema = z
     messageId: z.string().describe("The `webhook-id` of the message."),
     endpointId: endpointIdSchema,
     attempt: z.number().int().min(1).describe("1 for a message's first attempt; a replay starts again at 1."),
-    at: timestamp.describe("When the attempt started."),
+    attemptedAt: timestamp.describe("When the attempt started."),
+    at: deprecatedAlias(timestamp, "attemptedAt"),
     outcome: z
       .enum(["success", "retry", "disable", "fail"])
       .describe(
@@ -119,6 +129,26 @@ const attemptSchema = z
       .describe("What went wrong without a status: timeout, connection refused, blocked network."),
   })
   .meta({ id: "Attempt", description: "One delivery attempt." });
+
+const endpointPageSchema = pageSchema(
+  endpointSchema,
+  "Endpoint",
+  "configured endpoints first, then the others by creation time",
+  { endpoints: deprecatedAlias(z.array(endpointSchema), "items") },
+);
+
+const attemptPageSchema = pageSchema(attemptSchema, "Attempt", "newest first", {
+  attempts: deprecatedAlias(z.array(attemptSchema), "items"),
+});
+
+/** An endpoint list's position: the last endpoint's creation time ("" for a configured one) and id. */
+const readEndpointCursor = ([createdAt, id]: unknown[]) =>
+  isString(createdAt) && isString(id) ? { createdAt, id } : undefined;
+
+const readAttemptCursor = ([attemptedAt, messageId, attempt]: unknown[]): AttemptPosition | undefined =>
+  isString(attemptedAt) && isString(messageId) && isNumber(attempt)
+    ? { attemptedAt, messageId, attempt }
+    : undefined;
 
 const testResultSchema = z
   .object({
@@ -157,8 +187,14 @@ const routes = {
     path: "/v1/endpoints",
     tags,
     security,
-    summary: "List the organization's endpoints (configured and created through the API)",
-    responses: { 200: json(z.object({ endpoints: z.array(endpointSchema) }), "The endpoints"), ...refusals },
+    summary:
+      "List the organization's endpoints (configured and created through the API): configured ones first, then by creation",
+    request: { query: pageQuerySchema },
+    responses: {
+      200: json(endpointPageSchema, "A page of endpoints"),
+      422: problemDoc("The cursor or limit is not valid"),
+      ...refusals,
+    },
   }),
   get: createRoute({
     method: "get",
@@ -236,13 +272,13 @@ const routes = {
     summary: "Recent delivery attempts to this endpoint, newest first",
     request: {
       params: idParams,
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(1000).default(50),
-        messageId: z.string().max(64).optional().describe("Only this message's attempts (oldest first)."),
+      query: pageQuerySchema.extend({
+        messageId: z.string().max(64).optional().describe("Only this message's attempts."),
       }),
     },
     responses: {
-      200: json(z.object({ attempts: z.array(attemptSchema) }), "The attempts"),
+      200: json(attemptPageSchema, "A page of attempts, newest first"),
+      422: problemDoc("The cursor or limit is not valid"),
       ...notFound,
       ...refusals,
     },
@@ -278,8 +314,25 @@ export function endpointRoutes(gw: Gateway) {
   });
 
   app.openapi(routes.list, async (c) => {
-    const endpoints = await withHealth(gw, await listEndpoints(gw, c.get("org").id));
-    return c.json({ endpoints: endpoints.map(present) }, 200);
+    const { cursor, limit } = c.req.valid("query");
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, readEndpointCursor);
+    const key = (e: { createdAt?: string | undefined; id: string }) => [e.createdAt ?? "", e.id] as const;
+    const isAfter = (e: { createdAt?: string | undefined; id: string }) => {
+      if (!after) return true;
+      const [createdAt, id] = key(e);
+      return createdAt > after.createdAt || (createdAt === after.createdAt && id > after.id);
+    };
+    // Configured endpoints have no creation time and come first; the rest are in creation order.
+    const all = (await listEndpoints(gw, c.get("org").id)).sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      return x[0] !== y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0;
+    });
+    const rest = all.filter(isAfter);
+    const page = await withHealth(gw, rest.slice(0, limit));
+    const last = page.at(-1);
+    const nextCursor = rest.length > limit && last ? encodeCursor(key(last)) : null;
+    const items = page.map(present);
+    return c.json({ items, nextCursor, endpoints: items }, 200);
   });
 
   app.openapi(routes.get, async (c) => c.json(await one(c.get("org").id, c.req.valid("param").id), 200));
@@ -344,12 +397,15 @@ export function endpointRoutes(gw: Gateway) {
   app.openapi(routes.attempts, async (c) => {
     const orgId = c.get("org").id;
     const { id } = c.req.valid("param");
-    const { limit, messageId: onlyMessage } = c.req.valid("query");
+    const { limit, cursor, messageId } = c.req.valid("query");
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, readAttemptCursor);
     await getEndpoint(gw, orgId, id);
-    const attempts = onlyMessage
-      ? (await listMessageAttempts(gw, orgId, onlyMessage)).filter((a) => a.endpointId === id).slice(-limit)
-      : await listEndpointAttempts(gw, orgId, id, limit);
-    return c.json({ attempts }, 200);
+    const page = await listEndpointAttempts(gw, orgId, id, { limit, after, messageId });
+    const items = page.items.map((a) => ({ ...a, at: a.attemptedAt }));
+    const nextCursor = page.next
+      ? encodeCursor([page.next.attemptedAt, page.next.messageId, page.next.attempt])
+      : null;
+    return c.json({ items, nextCursor, attempts: items }, 200);
   });
 
   return app;

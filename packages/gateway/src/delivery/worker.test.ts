@@ -369,7 +369,10 @@ describe("delivery worker", () => {
       [2, "success", 200, "ok"],
     ]);
     expect(
-      (await listEndpointAttempts(gw, "org-a", endpoint.id)).map((a) => [a.messageId, a.attempt]),
+      (await listEndpointAttempts(gw, "org-a", endpoint.id, { limit: 50 })).items.map((a) => [
+        a.messageId,
+        a.attempt,
+      ]),
     ).toEqual([
       [msgId, 2],
       [msgId, 1],

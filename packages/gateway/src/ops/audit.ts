@@ -1,7 +1,8 @@
 import type { Gateway } from "../core/context.js";
-import { UnavailableError, ValidationError } from "../core/errors.js";
+import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
+import { UnavailableError } from "../core/errors.js";
 import { Script } from "../core/script.js";
-import type { AuditEntry, FailureFilter } from "./schemas.js";
+import { type AuditEntry, type FailureFilter, failureFilterSchema } from "./schemas.js";
 
 /**
  * The operator audit log: a Redis Stream, append-only by construction (the
@@ -71,21 +72,29 @@ export async function appendAudit(gw: Gateway, record: AuditRecord): Promise<Aud
 }
 
 function toEntry(id: string, flat: string[]): AuditEntry {
+  const at = new Date(Number(id.slice(0, id.indexOf("-")))).toISOString();
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
   return {
     id,
-    at: new Date(Number(id.slice(0, id.indexOf("-")))).toISOString(),
+    recordedAt: at,
+    at,
     operator: f.operator ?? "",
     role: f.role === "operator" ? "operator" : "viewer",
     action: f.action ?? "",
     outcome: f.outcome ?? "",
     count: Number(f.count ?? 0),
-    ...(f.filter ? { filter: JSON.parse(f.filter) as FailureFilter } : {}),
+    ...(f.filter ? { filter: storedFilter(f.filter) } : {}),
     ...(f.ids ? { ids: JSON.parse(f.ids) as string[] } : {}),
     ...(f.target ? { target: f.target } : {}),
     ...(f.detail ? { detail: f.detail } : {}),
   };
+}
+
+/** A filter as stored, read with today's names (entries written before `...Id` used the old ones). */
+function storedFilter(json: string): FailureFilter {
+  const parsed = failureFilterSchema.safeParse(JSON.parse(json));
+  return parsed.success ? parsed.data : (JSON.parse(json) as FailureFilter);
 }
 
 export interface AuditQuery {
@@ -98,20 +107,22 @@ export interface AuditQuery {
 
 const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
 
-/** Newest first. `next` is the id of the last entry returned; the next page starts after it. */
+const readAuditCursor = ([id]: unknown[]) => (isString(id) && STREAM_ID.test(id) ? id : undefined);
+
+/** Newest first. The cursor holds the stream id of the last entry returned; the next page starts after it. */
 export async function listAudit(
   gw: Gateway,
   query: AuditQuery,
-): Promise<{ items: AuditEntry[]; next: string | null }> {
-  if (query.cursor && !STREAM_ID.test(query.cursor)) {
-    throw new ValidationError("The cursor is not valid.", [
-      { pointer: "/query/cursor", detail: "use `next` from a previous page" },
-    ]);
-  }
+): Promise<{ items: AuditEntry[]; nextCursor: string | null; next: string | null }> {
+  const after = query.cursor ? decodeCursor(query.cursor, readAuditCursor) : undefined;
+  const page = (items: AuditEntry[], last: string | null) => {
+    const nextCursor = last === null ? null : encodeCursor([last]);
+    return { items, nextCursor, next: nextCursor };
+  };
   const retained = gw.now() - gw.config.audit.retention;
   const since = Math.max(retained, query.since ? Date.parse(query.since) : 0, 0);
   const items: AuditEntry[] = [];
-  let end = query.cursor ? `(${query.cursor}` : "+";
+  let end = after ? `(${after}` : "+";
   const batch = Math.min(1000, Math.max(query.limit * 2, 100));
   for (;;) {
     const rows = await gw.redis.xrevrange(auditKey, end, String(since), "COUNT", batch);
@@ -120,9 +131,9 @@ export async function listAudit(
       if (query.operator && entry.operator !== query.operator) continue;
       if (query.action && entry.action !== query.action) continue;
       items.push(entry);
-      if (items.length === query.limit) return { items, next: id };
+      if (items.length === query.limit) return page(items, id);
     }
-    if (rows.length < batch) return { items, next: null };
+    if (rows.length < batch) return page(items, null);
     end = `(${(rows.at(-1) as [string, string[]])[0]}`;
   }
 }

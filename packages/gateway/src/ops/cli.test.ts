@@ -181,10 +181,13 @@ describe("gigbridge ops (the built binary against a running gateway)", () => {
     expect(created.stderr).not.toContain(token);
     const withIt = { GIGBRIDGE_URL: t.url, GIGBRIDGE_OPS_TOKEN: token };
     expect((await gigbridge(["ops", "failures"], withIt)).code).toBe(0);
-    expect((await gigbridge(["ops", "replay", "--all", "--dry-run"], withIt)).code).toBe(3);
+    // A viewer may count (a dry run changes nothing) but not replay.
+    expect((await gigbridge(["ops", "replay", "--all", "--dry-run"], withIt)).code).toBe(0);
+    expect((await gigbridge(["ops", "replay", "--all"], withIt)).code).toBe(3);
     const audit = await gigbridge(["ops", "audit", "--operator", "ci-bot", "--json"], env);
     expect((JSON.parse(audit.stdout) as { items: AuditEntry[] }).items).toMatchObject([
-      { operator: "ci-bot", role: "viewer", action: "replay.dry_run", outcome: "denied" },
+      { operator: "ci-bot", role: "viewer", action: "replay", outcome: "denied" },
+      { operator: "ci-bot", role: "viewer", action: "replay.dry_run", outcome: "counted" },
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { startTestGateway, type TestGateway, testKeys } from "../test-support/ga
 import type { AuditEntry, Failure, FailureDetail, Replay } from "./schemas.js";
 import { appeal, ops, send, waitForFailed } from "./testing.js";
 
-type Page = { items: Failure[]; next: string | null };
+type Page = { items: Failure[]; nextCursor: string | null; next?: string | null };
 
 /**
  * The whole path with the real pipeline: intake, processing, task creation,
@@ -91,7 +91,9 @@ describe("operator console end to end", () => {
     expect(byViewer.status).toBe(403);
     expect((await t.call("POST", "/v1/ops/replays", { body: { filter: { endpoint } } })).status).toBe(401);
 
-    const dry = await ops(t, "POST", "/v1/ops/replays", { body: { filter: { endpoint }, dryRun: true } });
+    const dry = await ops(t, "POST", "/v1/ops/replays", {
+      body: { filter: { endpointId: endpoint }, dryRun: true },
+    });
     expect(dry.body).toEqual({ dryRun: true, count: 2 });
 
     receiver.reply = () => ({ status: 204 });
@@ -124,7 +126,7 @@ describe("operator console end to end", () => {
       ["operator", "accepted", 2],
       ["viewer", "denied", 0],
     ]);
-    expect(audit.body.items[2]?.filter).toMatchObject({ endpoint });
+    expect(audit.body.items[2]?.filter).toMatchObject({ endpointId: endpoint });
     expect(audit.body.items[2]?.target).toBe(done.id);
   });
 
@@ -196,7 +198,7 @@ describe("operator console end to end", () => {
     receiver.reply = () => ({ status: 204 });
     expect(await ops(t, "POST", path)).toEqual({
       status: 200,
-      body: { org: "street-a", endpoint, enabled: true },
+      body: { orgId: "street-a", endpointId: endpoint, enabled: true, org: "street-a", endpoint },
     });
     expect(await replay({ filter: { reason: "endpoint_disabled" } })).toMatchObject({ done: 1 });
     await waitFor(() => receiver.requests.length === before + 2, { description: "the replayed message" });

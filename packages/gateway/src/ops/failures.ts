@@ -1,5 +1,6 @@
 import type { Job } from "bullmq";
 import type { Gateway } from "../core/context.js";
+import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import type { Failure, FailureDetail, FailureFilter, OpsQueue } from "./schemas.js";
 import { type FailureSource, parseItemId, sources } from "./sources.js";
@@ -37,21 +38,12 @@ export interface Chunk {
 /** Entries read from a failed set per round trip, and jobs loaded at once. */
 const CHUNK = 200;
 
-export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([position.score, position.id])).toString("base64url");
+/** A failure list's position: the last failure's failed-set score and job id. */
+function readFailureCursor([score, id]: unknown[]): Position | undefined {
+  return isNumber(score) && isString(id) ? { score, id } : undefined;
 }
 
-export function decodeCursor(cursor: string): Position {
-  try {
-    const [score, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as unknown[];
-    if (typeof score === "number" && Number.isFinite(score) && typeof id === "string") return { score, id };
-  } catch {
-    // fall through
-  }
-  throw new ValidationError("The cursor is not valid.", [
-    { pointer: "/query/cursor", detail: "use `next` from a previous page" },
-  ]);
-}
+const cursorOf = (position: Position) => encodeCursor([position.score, position.id]);
 
 /** Byte order, as Redis orders members of equal score. */
 function compareIds(a: string, b: string): number {
@@ -77,23 +69,25 @@ export function sourcesFor(filter: FailureFilter): FailureSource[] {
   return (Object.keys(sources) as OpsQueue[])
     .filter((q) => !filter.queue || filter.queue === q)
     .map((q) => sources[q])
-    .filter((s) => (["platform", "org", "endpoint"] as const).every((f) => !filter[f] || s.fields.has(f)));
+    .filter((s) =>
+      (["platformId", "orgId", "endpointId"] as const).every((f) => !filter[f] || s.fields.has(f)),
+    );
 }
 
 /** Whether a described failure passes the filter's per-job fields (time and queue are handled by the scan). */
 export function passes(failure: Failure, filter: FailureFilter): boolean {
   return (
     (!filter.reason || failure.reason === filter.reason) &&
-    (!filter.platform || failure.platform === filter.platform) &&
-    (!filter.org || failure.org === filter.org) &&
-    (!filter.endpoint || failure.endpoint === filter.endpoint) &&
+    (!filter.platformId || failure.platformId === filter.platformId) &&
+    (!filter.orgId || failure.orgId === filter.orgId) &&
+    (!filter.endpointId || failure.endpointId === filter.endpointId) &&
     (!filter.type || failure.type === filter.type)
   );
 }
 
 /** True when a filter selects by time and queue only, so counting needs no job reads. */
 function countableByScore(filter: FailureFilter): boolean {
-  return !filter.reason && !filter.platform && !filter.org && !filter.endpoint && !filter.type;
+  return !filter.reason && !filter.platformId && !filter.orgId && !filter.endpointId && !filter.type;
 }
 
 function failedKey(gw: Gateway, source: FailureSource): string {
@@ -201,8 +195,16 @@ export async function* scanFailures(
 
 export interface FailurePage {
   items: Failure[];
+  nextCursor: string | null;
+  /** Deprecated alias of `nextCursor`, kept for one minor version. */
   next: string | null;
 }
+
+const page = (items: Failure[], nextCursor: string | null): FailurePage => ({
+  items,
+  nextCursor,
+  next: nextCursor,
+});
 
 /** Failed-set entries one page request looks at, at most: a selective filter cannot make a request slow. */
 export const PAGE_SCAN_BUDGET = 5000;
@@ -213,19 +215,19 @@ export async function listFailures(
   filter: FailureFilter,
   options: { cursor?: string; limit: number; budget?: number },
 ): Promise<FailurePage> {
-  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const after = options.cursor ? decodeCursor(options.cursor, readFailureCursor) : undefined;
   const budget = options.budget ?? PAGE_SCAN_BUDGET;
   const items: Failure[] = [];
   let examined = 0;
   for await (const chunk of scanFailures(gw, filter, after)) {
     for (const match of chunk.matches) {
       items.push(match.failure);
-      if (items.length === options.limit) return { items, next: encodeCursor(match.position) };
+      if (items.length === options.limit) return page(items, cursorOf(match.position));
     }
     examined += chunk.examined;
-    if (examined >= budget) return { items, next: encodeCursor(chunk.last) };
+    if (examined >= budget) return page(items, cursorOf(chunk.last));
   }
-  return { items, next: null };
+  return page(items, null);
 }
 
 /** How many failures the filter selects now. */

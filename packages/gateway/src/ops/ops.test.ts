@@ -14,7 +14,7 @@ import {
   waitForFailed,
 } from "./testing.js";
 
-type Page = { items: Failure[]; next: string | null };
+type Page = { items: Failure[]; nextCursor: string | null; next?: string | null };
 
 /** Regions nobody in the test tree covers: signals there fail as `no_route` in the stand-in. */
 const UNCOVERED = "310115";
@@ -77,7 +77,7 @@ describe("operator console API (stand-in processing)", () => {
       "/v1/ops/replays/{id}",
       "/v1/ops/audit",
       "/v1/ops/orgs",
-      "/v1/ops/orgs/{org}/endpoints/{endpoint}/enable",
+      "/v1/ops/orgs/{orgId}/endpoints/{endpointId}/enable",
     ]) {
       const operations = Object.values(doc.paths[path] ?? {});
       expect(operations.length, path).toBeGreaterThan(0);
@@ -91,7 +91,7 @@ describe("operator console API (stand-in processing)", () => {
     expect((await t.call("GET", "/v1/ops/failures", { key: "gb_op_not_a_real_token" })).status).toBe(401);
     const viewer = await ops<Page>(t, "GET", "/v1/ops/failures", { key: testKeys.viewer });
     expect(viewer.status).toBe(200);
-    expect(viewer.body).toEqual({ items: [], next: null });
+    expect(viewer.body).toEqual({ items: [], nextCursor: null, next: null });
   });
 
   it("lists failures by reason, platform, type and queue, and shows one with its attempts", async () => {
@@ -170,7 +170,7 @@ describe("operator console API (stand-in processing)", () => {
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(4);
       seen.push(...page.body.items.map((i) => i.signalId as string));
-      next = page.body.next;
+      next = page.body.nextCursor;
       pages += 1;
     } while (next && pages < 20);
     expect(seen.sort()).toEqual(signals.map((s) => s.id).sort());
@@ -332,12 +332,16 @@ describe("operator console API (stand-in processing)", () => {
     for (let i = 0; i < 5; i += 1) {
       await ops(t, "POST", "/v1/ops/replays", { body: { filter: {}, dryRun: true } });
     }
-    const first = await ops<{ items: AuditEntry[]; next: string | null }>(t, "GET", "/v1/ops/audit?limit=3");
-    expect(first.body.items).toHaveLength(3);
-    const second = await ops<{ items: AuditEntry[]; next: string | null }>(
+    const first = await ops<{ items: AuditEntry[]; nextCursor: string | null }>(
       t,
       "GET",
-      `/v1/ops/audit?limit=3&cursor=${first.body.next}`,
+      "/v1/ops/audit?limit=3",
+    );
+    expect(first.body.items).toHaveLength(3);
+    const second = await ops<{ items: AuditEntry[]; nextCursor: string | null }>(
+      t,
+      "GET",
+      `/v1/ops/audit?limit=3&cursor=${first.body.nextCursor}`,
     );
     expect(second.body.items).toHaveLength(2);
     const ids = [...first.body.items, ...second.body.items].map((e) => e.id);

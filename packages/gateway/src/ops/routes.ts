@@ -1,7 +1,8 @@
-import { orgConfigSchema } from "@gigbridge/schemas";
+import { deprecatedAlias, orgConfigSchema, pageQuerySchema, pageSchema } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Gateway } from "../core/context.js";
+import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { ConflictError, ForbiddenError, ValidationError } from "../core/errors.js";
 import type { Org } from "../core/orgs.js";
 import { findEndpoint } from "../delivery/endpoints.js";
@@ -117,8 +118,12 @@ const listOrgsRoute = createRoute({
   path: "/v1/ops/orgs",
   tags,
   security,
-  summary: "The organization tree: configured orgs and those operators added",
-  responses: { 200: json(z.object({ items: z.array(opsOrgSchema) }), "Every org"), ...common },
+  summary: "The organization tree: configured orgs and those operators added, by id",
+  request: { query: pageQuerySchema },
+  responses: {
+    200: json(pageSchema(opsOrgSchema, "OpsOrg", "by id"), "A page of orgs"),
+    ...common,
+  },
 });
 
 const putOrgRoute = createRoute({
@@ -140,13 +145,24 @@ const putOrgRoute = createRoute({
 
 const enableEndpointRoute = createRoute({
   method: "post",
-  path: "/v1/ops/orgs/{org}/endpoints/{endpoint}/enable",
+  path: "/v1/ops/orgs/{orgId}/endpoints/{endpointId}/enable",
   tags,
   security,
   summary: "Re-enable a disabled webhook endpoint (then replay its failed deliveries)",
-  request: { params: z.object({ org: z.string().min(1).max(64), endpoint: z.string().min(1).max(64) }) },
+  request: {
+    params: z.object({ orgId: z.string().min(1).max(64), endpointId: z.string().min(1).max(64) }),
+  },
   responses: {
-    200: json(z.object({ org: z.string(), endpoint: z.string(), enabled: z.literal(true) }), "Enabled"),
+    200: json(
+      z.object({
+        orgId: z.string(),
+        endpointId: z.string(),
+        enabled: z.literal(true),
+        org: deprecatedAlias(z.string(), "orgId"),
+        endpoint: deprecatedAlias(z.string(), "endpointId"),
+      }),
+      "Enabled",
+    ),
     404: problemDoc("No such endpoint for this org"),
     ...common,
   },
@@ -197,9 +213,16 @@ export function opsRoutes(gw: Gateway) {
   app.openapi(auditRoute, async (c) => c.json(await listAudit(gw, c.req.valid("query")), 200));
 
   app.openapi(listOrgsRoute, async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    const after =
+      cursor === undefined ? undefined : decodeCursor(cursor, ([id]) => (isString(id) ? id : undefined));
     const configured = new Set(gw.config.orgs.map((o) => o.id));
-    const items = (await gw.orgs.list()).map((org) => view(org, configured.has(org.id)));
-    return c.json({ items }, 200);
+    const rest = (await gw.orgs.list())
+      .filter((org) => after === undefined || org.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const items = rest.slice(0, limit).map((org) => view(org, configured.has(org.id)));
+    const last = items.at(-1);
+    return c.json({ items, nextCursor: rest.length > limit && last ? encodeCursor([last.id]) : null }, 200);
   });
 
   app.openapi(putOrgRoute, async (c) => {
@@ -225,7 +248,7 @@ export function opsRoutes(gw: Gateway) {
   });
 
   app.openapi(enableEndpointRoute, async (c) => {
-    const { org, endpoint } = c.req.valid("param");
+    const { orgId: org, endpointId: endpoint } = c.req.valid("param");
     const operator = await changer(c, "endpoint.enable", `${org}/${endpoint}`);
     if (!(await findEndpoint(gw, org, endpoint))) throw new EndpointNotFoundError(endpoint);
     await appendAudit(gw, {
@@ -237,7 +260,7 @@ export function opsRoutes(gw: Gateway) {
       count: 1,
     });
     await enableEndpoint(gw, org, endpoint);
-    return c.json({ org, endpoint, enabled: true as const }, 200);
+    return c.json({ orgId: org, endpointId: endpoint, enabled: true as const, org, endpoint }, 200);
   });
 
   app.route("/", queueBoardRoutes(gw));

@@ -1,3 +1,4 @@
+import { deprecatedAlias, pageQuerySchema, pageSchema, timestampSchema } from "@gigbridge/schemas";
 import { z } from "@hono/zod-openapi";
 
 /**
@@ -8,24 +9,47 @@ import { z } from "@hono/zod-openapi";
 export const opsQueues = ["signals", "deliveries"] as const;
 export type OpsQueue = (typeof opsQueues)[number];
 
-const instant = z.iso.datetime({ offset: true });
+const instant = timestampSchema;
+
+const filterFields = {
+  queue: z.enum(opsQueues).optional().describe("Only this queue: `signals` (processing) or `deliveries`."),
+  reason: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/)
+    .optional()
+    .describe("Failure reason, such as `no_route` or `retries_exhausted`."),
+  platformId: z.string().min(1).max(64).optional().describe("Platform that sent the signal."),
+  orgId: z.string().min(1).max(64).optional().describe("Organization the delivery was for."),
+  endpointId: z.string().min(1).max(64).optional().describe("Webhook endpoint of the delivery."),
+  type: z.string().min(1).max(64).optional().describe("Signal type or event type."),
+  since: instant.optional().describe("Failed at or after this time (RFC 3339)."),
+  until: instant.optional().describe("Failed at or before this time (RFC 3339)."),
+};
+/** The filter names before the API used `...Id` for every reference; read for one minor version. */
+const deprecatedFilterFields = {
+  platform: deprecatedAlias(z.string().min(1).max(64), "platformId"),
+  org: deprecatedAlias(z.string().min(1).max(64), "orgId"),
+  endpoint: deprecatedAlias(z.string().min(1).max(64), "endpointId"),
+};
+type FilterInput = { platform?: string | undefined; org?: string | undefined; endpoint?: string | undefined };
+
+/** Reads a deprecated filter name as its `...Id` replacement, which wins when both are given. */
+function withIds<T extends FilterInput & { platformId?: string; orgId?: string; endpointId?: string }>(
+  input: T,
+): Omit<T, keyof FilterInput> {
+  const { platform, org, endpoint, ...rest } = input;
+  return {
+    ...rest,
+    ...((rest.platformId ?? platform) ? { platformId: rest.platformId ?? platform } : {}),
+    ...((rest.orgId ?? org) ? { orgId: rest.orgId ?? org } : {}),
+    ...((rest.endpointId ?? endpoint) ? { endpointId: rest.endpointId ?? endpoint } : {}),
+  };
+}
 
 /** Which failed work an operator means. Every field narrows; none means all failed work. */
 export const failureFilterSchema = z
-  .strictObject({
-    queue: z.enum(opsQueues).optional().describe("Only this queue: `signals` (processing) or `deliveries`."),
-    reason: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]{0,63}$/)
-      .optional()
-      .describe("Failure reason, such as `no_route` or `retries_exhausted`."),
-    platform: z.string().min(1).max(64).optional().describe("Platform that sent the signal."),
-    org: z.string().min(1).max(64).optional().describe("Organization the delivery was for."),
-    endpoint: z.string().min(1).max(64).optional().describe("Webhook endpoint of the delivery."),
-    type: z.string().min(1).max(64).optional().describe("Signal type or event type."),
-    since: instant.optional().describe("Failed at or after this time (RFC 3339)."),
-    until: instant.optional().describe("Failed at or before this time (RFC 3339)."),
-  })
+  .strictObject({ ...filterFields, ...deprecatedFilterFields })
+  .transform(withIds)
   .openapi("FailureFilter", { description: "Selects failed work; fields combine with AND." });
 export type FailureFilter = z.infer<typeof failureFilterSchema>;
 
@@ -46,9 +70,12 @@ export const failureSchema = z
     failedAt: instant,
     attempts: z.number().int().describe("Attempts made before the work failed."),
     type: z.string().describe("Signal type or event type."),
-    platform: z.string().optional(),
-    org: z.string().optional(),
-    endpoint: z.string().optional(),
+    platformId: z.string().optional().describe("For signals: the platform that sent it."),
+    orgId: z.string().optional().describe("For deliveries: the organization it was for."),
+    endpointId: z.string().optional().describe("For deliveries: the webhook endpoint."),
+    platform: deprecatedAlias(z.string(), "platformId"),
+    org: deprecatedAlias(z.string(), "orgId"),
+    endpoint: deprecatedAlias(z.string(), "endpointId"),
     signalId: z.string().optional().describe("For signals: the platform's signal id."),
     messageId: z.string().optional().describe("For deliveries: the `webhook-id`, the same on every replay."),
   })
@@ -58,7 +85,8 @@ export type Failure = z.infer<typeof failureSchema>;
 export const attemptSchema = z
   .object({
     attempt: z.number().int().optional(),
-    at: instant.optional(),
+    attemptedAt: instant.optional().describe("When the attempt started."),
+    at: deprecatedAlias(instant, "attemptedAt"),
     outcome: z.string().optional(),
     status: z.number().int().optional().describe("HTTP status the receiver answered, for deliveries."),
     error: z.string().optional(),
@@ -75,24 +103,16 @@ export const failureDetailSchema = failureSchema
   });
 export type FailureDetail = z.infer<typeof failureDetailSchema>;
 
-const pageLimit = z.coerce.number().int().min(1).max(500).default(50);
+export const failureQuerySchema = z
+  .strictObject({ ...filterFields, ...deprecatedFilterFields, ...pageQuerySchema.shape })
+  .transform(withIds);
 
-export const failureQuerySchema = failureFilterSchema.extend({
-  cursor: z.string().max(512).optional().describe("`next` of the previous page."),
-  limit: pageLimit.describe("Most items in the page."),
-});
-
-export const failurePageSchema = z
-  .object({
-    items: z.array(failureSchema).describe("Newest failure first."),
-    next: z
-      .string()
-      .nullable()
-      .describe(
-        "Cursor of the next page, or null at the end. A page may hold fewer than `limit` items while `next` is set: each request examines a bounded number of failures.",
-      ),
-  })
-  .openapi("FailurePage");
+export const failurePageSchema = pageSchema(
+  failureSchema,
+  "Failure",
+  "newest failure first; a page may hold fewer than `limit` items while `nextCursor` is set, since each request examines a bounded number of failures",
+  { next: deprecatedAlias(z.string().nullable(), "nextCursor") },
+);
 
 export const replayRequestSchema = z
   .strictObject({
@@ -129,7 +149,8 @@ export const dryRunSchema = z
 export const auditEntrySchema = z
   .object({
     id: z.string().describe("Stream id; ordered by time."),
-    at: instant,
+    recordedAt: instant.describe("When the action was recorded."),
+    at: deprecatedAlias(instant, "recordedAt"),
     operator: z.string(),
     role: z.enum(["viewer", "operator"]),
     action: z
@@ -145,14 +166,12 @@ export const auditEntrySchema = z
   .openapi("AuditEntry", { description: "One operator action; the log is append-only." });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
-export const auditQuerySchema = z.object({
-  cursor: z.string().max(64).optional(),
-  limit: pageLimit,
-  operator: z.string().max(64).optional(),
-  action: z.string().max(64).optional(),
-  since: instant.optional(),
+export const auditQuerySchema = pageQuerySchema.extend({
+  operator: z.string().max(64).optional().describe("Only this operator's actions."),
+  action: z.string().max(64).optional().describe("Only this action."),
+  since: instant.optional().describe("Recorded at or after this time."),
 });
 
-export const auditPageSchema = z
-  .object({ items: z.array(auditEntrySchema).describe("Newest first."), next: z.string().nullable() })
-  .openapi("AuditPage");
+export const auditPageSchema = pageSchema(auditEntrySchema, "AuditEntry", "newest first", {
+  next: deprecatedAlias(z.string().nullable(), "nextCursor"),
+});

@@ -16,7 +16,7 @@ import type { FailureDetail, OpsQueue } from "./schemas.js";
 export interface FailureSource {
   queue: OpsQueue;
   /** Fields the source can filter on; a filter on another field excludes the queue. */
-  fields: ReadonlySet<"platform" | "org" | "endpoint">;
+  fields: ReadonlySet<"platformId" | "orgId" | "endpointId">;
   describe(job: Job, failedAt: number): Omit<FailureDetail, "attemptLog" | "receivedAt">;
   detail(gw: Gateway, job: Job, failedAt: number): Promise<FailureDetail>;
 }
@@ -46,7 +46,7 @@ function messageOf(stack: string): string {
 
 const signals: FailureSource = {
   queue: "signals",
-  fields: new Set(["platform"]),
+  fields: new Set(["platformId"]),
   describe(job, failedAt) {
     const data = job.data as Partial<SignalJob>;
     return {
@@ -57,7 +57,7 @@ const signals: FailureSource = {
       failedAt: new Date(failedAt).toISOString(),
       attempts: job.attemptsMade,
       type: data.signal?.type ?? job.name,
-      ...(data.platformId ? { platform: data.platformId } : {}),
+      ...(data.platformId ? { platformId: data.platformId, platform: data.platformId } : {}),
       ...(data.signal?.id ? { signalId: data.signal.id } : {}),
     };
   },
@@ -82,7 +82,7 @@ const signals: FailureSource = {
 
 const deliveries: FailureSource = {
   queue: "deliveries",
-  fields: new Set(["org", "endpoint"]),
+  fields: new Set(["orgId", "endpointId"]),
   describe(job, failedAt) {
     const data = job.data as Partial<DeliveryJobData>;
     return {
@@ -93,8 +93,8 @@ const deliveries: FailureSource = {
       failedAt: new Date(failedAt).toISOString(),
       attempts: job.attemptsMade,
       type: data.type ?? job.name,
-      ...(data.orgId ? { org: data.orgId } : {}),
-      ...(data.endpointId ? { endpoint: data.endpointId } : {}),
+      ...(data.orgId ? { orgId: data.orgId, org: data.orgId } : {}),
+      ...(data.endpointId ? { endpointId: data.endpointId, endpoint: data.endpointId } : {}),
       ...(data.msgId ? { messageId: data.msgId } : {}),
     };
   },
@@ -107,7 +107,8 @@ const deliveries: FailureSource = {
       // The receiver's response excerpt is left out: it is the receiver's data, and can be read per endpoint.
       attemptLog: attempts.map((a) => ({
         attempt: a.attempt,
-        at: a.at,
+        attemptedAt: a.attemptedAt,
+        at: a.attemptedAt,
         outcome: a.outcome,
         ...(a.status === undefined ? {} : { status: a.status }),
         ...(a.error === undefined ? {} : { error: shorten(a.error) }),

@@ -1,4 +1,5 @@
 import {
+  pageQuerySchema,
   type Task,
   taskAcknowledgeRequestSchema,
   taskCancelRequestSchema,
@@ -11,6 +12,7 @@ import {
 } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
+import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { GatewayError, NotFoundError, ValidationError, withRedis } from "../core/errors.js";
 import { routingTableOf } from "../core/org-table.js";
 import { routesApp } from "../http/app.js";
@@ -39,17 +41,9 @@ const list = createRoute({
   summary: "List the tasks of this organization and the organizations below it, oldest first",
   security,
   request: {
-    query: z.object({
+    query: pageQuerySchema.extend({
       status: taskStatusSchema.optional(),
       kind: taskKindSchema.optional(),
-      cursor: z.string().max(256).optional().describe("`nextCursor` of the previous page."),
-      limit: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .max(200)
-        .default(50)
-        .describe("Tasks per page, 1 to 200; 50 by default."),
     }),
   },
   responses: {
@@ -132,13 +126,16 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
 
   app.openapi(list, async (c) => {
     const { status, kind, cursor, limit } = c.req.valid("query");
-    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const after = cursor === undefined ? null : decodeCursor(cursor, readTaskCursor);
     const page = await withRedis(async () => {
       const table = await routingTableOf(gw);
       const orgIds = descendants(table, c.get("org").id).map((org) => org.id);
       return listTasks(gw.redis, orgIds, { status, kind }, after, limit);
     });
-    return c.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null }, 200);
+    return c.json(
+      { items: page.items, nextCursor: page.next ? encodeCursor([page.next.position, page.next.id]) : null },
+      200,
+    );
   });
 
   app.openapi(getOne, async (c) =>
@@ -192,18 +189,9 @@ async function emitSafely(gw: Gateway, emit: EmitEvent, task: Task): Promise<voi
   });
 }
 
-export function encodeCursor(cursor: TaskCursor): string {
-  return Buffer.from(`${cursor.position}:${cursor.id}`).toString("base64url");
-}
-
-export function decodeCursor(text: string): TaskCursor {
-  const match = /^(\d{1,17}):(tsk_[A-Za-z0-9_.-]{1,124})$/.exec(
-    Buffer.from(text, "base64url").toString("utf8"),
-  );
-  if (!match) {
-    throw new ValidationError("The cursor is not one this API gave out.", [
-      { pointer: "/query/cursor", detail: "must be a `nextCursor` from a previous page" },
-    ]);
-  }
-  return { position: Number(match[1]), id: match[2]! };
+/** A task list's position: when the last task entered the index (µs), and its id. */
+function readTaskCursor([position, id]: unknown[]): TaskCursor | undefined {
+  return isNumber(position) && isString(id) && /^tsk_[A-Za-z0-9_.-]{1,124}$/.test(id)
+    ? { position, id }
+    : undefined;
 }

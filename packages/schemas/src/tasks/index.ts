@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pageSchema } from "../api/index.js";
 import {
   appealCategorySchema,
   appealUrgencySchema,
@@ -243,13 +244,9 @@ export const taskCancelRequestSchema = z
 export type TaskCompleteRequest = z.infer<typeof taskCompleteRequestSchema>;
 export type TaskCancelRequest = z.infer<typeof taskCancelRequestSchema>;
 
-export const taskListResponseSchema = z
-  .object({
-    items: z.array(taskSchema),
-    nextCursor: z
-      .string()
-      .nullable()
-      .describe("Pass as `cursor` to get the next page; null on the last page."),
-  })
-  .meta({ id: "TaskList", description: "A page of tasks, oldest first." });
+export const taskListResponseSchema = pageSchema(
+  taskSchema,
+  "Task",
+  "oldest first (by when each task entered the list's index)",
+);
 export type TaskListResponse = z.infer<typeof taskListResponseSchema>;

@@ -1,7 +1,7 @@
 import type { Job } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
-import { NotFoundError, ValidationError } from "../core/errors.js";
+import { NotFoundError } from "../core/errors.js";
 import type { Failure, FailureDetail, FailureFilter, OpsQueue } from "./schemas.js";
 import { type FailureSource, parseItemId, sources } from "./sources.js";
 

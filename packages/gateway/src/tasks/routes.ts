@@ -13,7 +13,7 @@ import {
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
-import { GatewayError, NotFoundError, ValidationError, withRedis } from "../core/errors.js";
+import { GatewayError, NotFoundError, withRedis } from "../core/errors.js";
 import { routingTableOf } from "../core/org-table.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";

@@ -1,30 +1,11 @@
+import { type ProblemKind, problemKinds } from "@gigbridge/schemas";
+
 /**
  * One error hierarchy for the gateway. Every failure a caller can see has a
- * kind; the kind fixes its HTTP status, its stable problem `type` URI and its
- * title (RFC 9457). Code throws these; the HTTP layer renders them.
+ * kind (`problemKinds` in packages/schemas); the kind fixes its HTTP status, its
+ * problem `type` URI and its title (RFC 9457). Code throws these; the HTTP layer renders them.
  */
-export const problemKinds = {
-  validation: { status: 422, title: "The request is not valid" },
-  malformed_json: { status: 400, title: "The request body is not valid JSON" },
-  bad_request: { status: 400, title: "Bad request" },
-  unauthenticated: { status: 401, title: "Authentication is required" },
-  forbidden: { status: 403, title: "Not allowed" },
-  not_found: { status: 404, title: "Not found" },
-  method_not_allowed: { status: 405, title: "Method not allowed" },
-  conflict: { status: 409, title: "Conflict" },
-  illegal_transition: { status: 409, title: "The task cannot move to that state" },
-  payload_too_large: { status: 413, title: "The request body is too large" },
-  batch_too_large: { status: 413, title: "The batch has too many signals" },
-  unsupported_media_type: { status: 415, title: "Only application/json is accepted" },
-  rate_limited: { status: 429, title: "Too many requests" },
-  internal: { status: 500, title: "Internal error" },
-  unavailable: { status: 503, title: "Temporarily unavailable" },
-} as const satisfies Record<string, { status: number; title: string }>;
-
-export type ProblemKind = keyof typeof problemKinds;
-
-/** Base of the problem `type` URIs; stable, part of the public contract. */
-export const PROBLEM_BASE = "https://gigbridge.dev/problems/";
+export { type ProblemKind, problemKinds } from "@gigbridge/schemas";
 
 export interface ProblemDetailItem {
   pointer: string;

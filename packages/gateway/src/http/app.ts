@@ -1,5 +1,5 @@
-import { validationErrors } from "@gigbridge/schemas";
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { problemKindSchema, validationErrors } from "@gigbridge/schemas";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -12,7 +12,8 @@ import { docsRoutes } from "./docs.js";
 import type { AppEnv } from "./env.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { metricsRoutes } from "./metrics.js";
-import { problemResponse } from "./problem.js";
+import { type OpenApiDocument, problemDoc, problemResponse, withProblemKinds } from "./problem.js";
+import { problemRoutes } from "./problems.js";
 
 /** A stage's routes: an OpenAPIHono app mounted at the root, so its paths show in /openapi.json. */
 export type RouteModule = (gw: Gateway) => OpenAPIHono<AppEnv>;
@@ -73,17 +74,36 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
       description: `A ${kind} key, sent as \`Authorization: Bearer <key>\`.`,
     });
   }
-  app.doc31("/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "GigBridge API",
       version: "1.0.0",
       description:
-        "Platforms send worker signals; the gateway turns them into follow-up tasks for Party organizations (党组织), delivered as signed webhooks or pulled.",
+        "Platforms send worker signals; the gateway turns them into follow-up tasks for Party organizations (党组织), delivered as signed webhooks or pulled. Conventions (lists, names, ids, errors): docs/api-conventions.md; problem types: /problems.",
     },
     servers: [{ url: "/" }],
+  };
+  let document: unknown;
+  app.get("/openapi.json", (c) => {
+    document ??= withProblemKinds(app.getOpenAPI31Document(documentConfig) as OpenApiDocument);
+    return c.json(document);
   });
   app.route("/", docsRoutes());
+  app.route("/", problemRoutes());
+  for (const path of ["/problems", "/problems/{kind}"]) {
+    app.openAPIRegistry.registerPath({
+      method: "get",
+      path,
+      tags: ["Problems"],
+      summary: path.endsWith("}") ? "What one problem type means (HTML)" : "Every problem type (HTML)",
+      ...(path.endsWith("}") ? { request: { params: z.object({ kind: problemKindSchema }) } } : {}),
+      responses: {
+        200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } },
+        ...(path.endsWith("}") ? { 404: problemDoc("No such problem type") } : {}),
+      },
+    });
+  }
   app.route("/", metricsRoutes(gw));
   app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
 

@@ -1,6 +1,7 @@
+import { problemKindList, problemKindOf, problemKinds, problemSchema } from "@gigbridge/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeModules } from "../runtime/routes.js";
-import { startTestGateway, type TestGateway } from "../test-support/gateway.js";
+import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { createApp } from "./app.js";
 
 type Schema = {
@@ -18,7 +19,15 @@ type Schema = {
 type Doc = {
   paths: Record<
     string,
-    Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          { content?: Record<string, { schema: Schema }>; "x-problem-kinds"?: string[] }
+        >;
+      }
+    >
   >;
   components: { schemas: Record<string, Schema> };
 };
@@ -142,5 +151,74 @@ describe("the API's conventions, read from its OpenAPI document", () => {
           expect(prop.deprecated, where).toBe(true);
       }
     }
+  });
+});
+
+describe("errors", () => {
+  it("every 4xx and 5xx response in the document is problem+json naming kinds from the enum, of its status", () => {
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, response] of Object.entries(op.responses ?? {})) {
+          if (Number(status) < 400) continue;
+          const label = `${method.toUpperCase()} ${path} ${status}`;
+          expect(Object.keys(response.content ?? {}), label).toEqual(["application/problem+json"]);
+          const kinds = response["x-problem-kinds"] ?? [];
+          expect(kinds.length, label).toBeGreaterThan(0);
+          for (const kind of kinds) {
+            expect(problemKindList, label).toContain(kind);
+            expect(String(problemKinds[kind as keyof typeof problemKinds].status), label).toBe(status);
+          }
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it("answers real errors with bodies the problem schema accepts, of the kind their status says", async () => {
+    const cases: [
+      string,
+      string,
+      { key?: string; body?: unknown; headers?: Record<string, string> },
+      string,
+    ][] = [
+      ["GET", "/v1/tasks", {}, "unauthenticated"],
+      ["GET", "/v1/tasks", { key: testKeys.platform }, "forbidden"],
+      ["GET", "/v1/nothing-here", { key: testKeys.platform }, "not_found"],
+      ["DELETE", "/v1/signals", { key: testKeys.platform }, "method_not_allowed"],
+      ["POST", "/v1/signals", { key: testKeys.platform, body: {} }, "validation"],
+      ["GET", "/v1/tasks?cursor=bm9wZQ", { key: testKeys.streetA }, "validation"],
+      ["POST", "/v1/tasks/tsk_nope/acknowledge", { key: testKeys.streetA }, "not_found"],
+    ];
+    for (const [method, path, options, kind] of cases) {
+      const response = await t.call(method, path, options);
+      const body = problemSchema.parse(await response.json());
+      expect(problemKindOf(body.type), `${method} ${path}`).toBe(kind);
+      expect(response.status, `${method} ${path}`).toBe(
+        problemKinds[kind as keyof typeof problemKinds].status,
+      );
+    }
+  });
+
+  it("serves a page at every problem type URI", async () => {
+    for (const kind of problemKindList) {
+      const page = await t.call("GET", `/problems/${kind}`);
+      expect(page.status, kind).toBe(200);
+      expect(await page.text()).toContain(problemKinds[kind].title);
+    }
+    expect((await t.call("GET", "/problems")).status).toBe(200);
+    expect((await t.call("GET", "/problems/nope")).status).toBe(404);
+  });
+});
+
+describe("docs/api-conventions.md", () => {
+  it("exists and is linked from the README and the OpenAPI description", async () => {
+    const { readFileSync } = await import("node:fs");
+    const root = new URL("../../../../", import.meta.url);
+    expect(readFileSync(new URL("docs/api-conventions.md", root), "utf8")).toContain("## Lists");
+    expect(readFileSync(new URL("README.md", root), "utf8")).toContain("docs/api-conventions.md");
+    const info = (doc as unknown as { info: { description: string } }).info;
+    expect(info.description).toContain("docs/api-conventions.md");
   });
 });

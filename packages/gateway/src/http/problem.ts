@@ -1,10 +1,9 @@
-import { problemSchema } from "@gigbridge/schemas";
+import { problemSchema, problemTypeOf } from "@gigbridge/schemas";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
   GatewayError,
   isRedisUnavailable,
-  PROBLEM_BASE,
   type ProblemKind,
   problemKinds,
   UnavailableError,
@@ -17,10 +16,8 @@ export function problemDoc(description: string) {
   return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } };
 }
 
-/** The stable `type` URI of a problem kind. */
-export function problemType(kind: ProblemKind): string {
-  return PROBLEM_BASE + kind.replaceAll("_", "-");
-}
+/** The `type` URI of a problem kind: `/problems/<kind>`, a page the gateway serves. */
+export const problemType = problemTypeOf;
 
 /** Renders an error as an RFC 9457 problem+json response. Unknown errors become a bare 500. */
 export function problemResponse(c: Context, error: unknown): Response {
@@ -60,4 +57,35 @@ function toGatewayError(error: unknown): GatewayError {
 function statusKind(status: number): ProblemKind {
   const found = Object.entries(problemKinds).find(([, v]) => v.status === status);
   return (found?.[0] as ProblemKind | undefined) ?? "internal";
+}
+
+type OpenApiResponse = { content?: Record<string, { schema?: unknown }>; "x-problem-kinds"?: string[] };
+export type OpenApiDocument = {
+  paths?: Record<string, Record<string, { responses?: Record<string, OpenApiResponse> }>>;
+};
+
+/**
+ * Names the problem kinds each error response can carry: its `type` is narrowed to the kinds of
+ * that status, and `x-problem-kinds` lists them, so a client knows which errors to expect where.
+ */
+export function withProblemKinds<D extends OpenApiDocument>(document: D): D {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const media = response.content?.[PROBLEM_CONTENT_TYPE];
+        if (!media || Number(status) < 400) continue;
+        const kinds = (Object.keys(problemKinds) as ProblemKind[]).filter(
+          (k) => String(problemKinds[k].status) === status,
+        );
+        response["x-problem-kinds"] = kinds;
+        media.schema = {
+          allOf: [
+            { $ref: "#/components/schemas/Problem" },
+            { type: "object", properties: { type: { enum: kinds.map(problemTypeOf) } } },
+          ],
+        };
+      }
+    }
+  }
+  return document;
 }

@@ -137,7 +137,7 @@ describe("signal intake", () => {
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     const problem = (await res.json()) as { type: string; errors: { pointer: string }[] };
-    expect(problem.type).toBe("https://gigbridge.dev/problems/validation");
+    expect(problem.type).toBe("/problems/validation");
     expect(problem.errors.map((e) => e.pointer)).toContain("/signals/1/data/regionCode");
     // Both signals of the refused batch count as refused.
     const metrics = await (await t.call("GET", "/metrics")).text();
@@ -154,9 +154,7 @@ describe("signal intake", () => {
       body: { signals: Array.from({ length: 6 }, (_, i) => withId(`big-${i}`)) },
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { type: string }).type).toBe(
-      "https://gigbridge.dev/problems/batch-too-large",
-    );
+    expect(((await res.json()) as { type: string }).type).toBe("/problems/batch_too_large");
   });
 
   it("answers 401 without a key, 401 for an unknown key and 403 for an org key", async () => {
@@ -176,9 +174,7 @@ describe("signal intake", () => {
     expect(text.status).toBe(415);
     const broken = await t.call("POST", "/v1/signals", { key: testKeys.platform, body: "{not json" });
     expect(broken.status).toBe(400);
-    expect(((await broken.json()) as { type: string }).type).toBe(
-      "https://gigbridge.dev/problems/malformed-json",
-    );
+    expect(((await broken.json()) as { type: string }).type).toBe("/problems/malformed_json");
     const huge = await t.call("POST", "/v1/signals", {
       key: testKeys.platform,
       body: "x".repeat(1024 * 1024 + 1),
@@ -297,9 +293,7 @@ describe("rate limit", () => {
       expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(limited.headers.get("ratelimit-remaining")).toBe("0");
       expect(limited.headers.get("ratelimit")).toMatch(/r=0/);
-      expect(((await limited.json()) as { type: string }).type).toBe(
-        "https://gigbridge.dev/problems/rate-limited",
-      );
+      expect(((await limited.json()) as { type: string }).type).toBe("/problems/rate_limited");
       // The other platform has its own bucket.
       expect(
         (await t.call("POST", "/v1/signals", { key: testKeys.otherPlatform, body: withId("r-3") })).status,

@@ -145,7 +145,7 @@ describe("task lifecycle over HTTP", () => {
       expect(response.status).toBe(409);
       expect(response.headers.get("content-type")).toContain("application/problem+json");
       expect(await response.json()).toMatchObject({
-        type: "https://gigbridge.dev/problems/illegal-transition",
+        type: "/problems/illegal_transition",
         status: 409,
         taskStatus: "cancelled",
       });

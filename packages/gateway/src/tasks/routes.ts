@@ -85,7 +85,7 @@ function actionRoute<S extends z.ZodType>(path: string, summary: string, schema:
       },
       404: notFound,
       409: problemDoc(
-        "The task's status does not allow this (`illegal-transition`); `taskStatus` says what it is",
+        "The task's status does not allow this (`illegal_transition`); `taskStatus` says what it is",
       ),
       422: problemDoc("The body does not match the schema"),
       ...refusals,

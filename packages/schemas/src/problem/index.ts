@@ -60,11 +60,110 @@ function detailOf(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * Every kind of problem the gateway answers with: its HTTP status, title and when it happens. The
+ * one list; the gateway raises these, its OpenAPI document names them per response, `/problems/<kind>`
+ * explains each, and the SDK picks its error class by kind. One spelling everywhere (snake_case).
+ */
+export const problemKinds = {
+  validation: {
+    status: 422,
+    title: "The request is not valid",
+    when: "a body, path or query does not match the schema; `errors` lists each failing JSON Pointer",
+  },
+  malformed_json: { status: 400, title: "The request body is not valid JSON", when: "the body is not JSON" },
+  unauthenticated: {
+    status: 401,
+    title: "Authentication is required",
+    when: "no key, or one the gateway does not know (see `WWW-Authenticate`)",
+  },
+  forbidden: {
+    status: 403,
+    title: "Not allowed",
+    when: "a key of the wrong kind, or a `viewer` token trying to change something",
+  },
+  not_found: {
+    status: 404,
+    title: "Not found",
+    when: "no such route, or nothing this caller may see under that id",
+  },
+  method_not_allowed: {
+    status: 405,
+    title: "Method not allowed",
+    when: "the route exists; `Allow` lists its methods",
+  },
+  conflict: {
+    status: 409,
+    title: "Conflict",
+    when: "the change clashes with what is stored: a configured endpoint or org, or a concurrent change",
+  },
+  illegal_transition: {
+    status: 409,
+    title: "The task cannot move to that state",
+    when: "the task's status does not allow the action; `taskStatus` says what it is",
+  },
+  payload_too_large: {
+    status: 413,
+    title: "The request body is too large",
+    when: "the body is larger than `ingest.maxBodyBytes`",
+  },
+  batch_too_large: {
+    status: 413,
+    title: "The batch has too many signals",
+    when: "a batch holds more signals than `ingest.maxBatch`",
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: "Only application/json is accepted",
+    when: "a body that is not `application/json`",
+  },
+  rate_limited: {
+    status: 429,
+    title: "Too many requests",
+    when: "the platform's rate limit was reached; retry after `Retry-After` seconds",
+  },
+  internal: {
+    status: 500,
+    title: "Internal error",
+    when: "a bug; the `requestId` finds it in the gateway's logs",
+  },
+  unavailable: {
+    status: 503,
+    title: "Temporarily unavailable",
+    when: "Redis cannot be reached; nothing was stored; retry after `Retry-After` seconds",
+  },
+} as const satisfies Record<string, { status: number; title: string; when: string }>;
+
+export type ProblemKind = keyof typeof problemKinds;
+export const problemKindList = Object.keys(problemKinds) as [ProblemKind, ...ProblemKind[]];
+export const problemKindSchema = z.enum(problemKindList).describe("The kind of problem.");
+
+/** Where the gateway explains each kind; a problem's `type` is this path plus the kind. */
+export const PROBLEM_PATH = "/problems/";
+
+/** The `type` URI of a problem kind: a path on the gateway itself, which serves a page about it. */
+export function problemTypeOf(kind: ProblemKind): string {
+  return PROBLEM_PATH + kind;
+}
+
+/**
+ * The kind a problem `type` names, or undefined for one this version does not know. Reads today's
+ * `/problems/<kind>` (relative or absolute) and the earlier `https://gigbridge.dev/problems/<kebab-kind>`.
+ */
+export function problemKindOf(type: unknown): ProblemKind | undefined {
+  if (typeof type !== "string") return undefined;
+  const at = type.lastIndexOf(PROBLEM_PATH);
+  if (at < 0) return undefined;
+  const kind = type.slice(at + PROBLEM_PATH.length).replaceAll("-", "_");
+  return Object.hasOwn(problemKinds, kind) ? (kind as ProblemKind) : undefined;
+}
+
 export const problemSchema = z
   .object({
-    type: z.string().meta({
-      description: "URI identifying the kind of problem.",
-      examples: ["https://gigbridge.dev/problems/validation"],
+    type: z.enum(problemKindList.map(problemTypeOf) as [string, ...string[]]).meta({
+      description:
+        "URI of the kind of problem, `/problems/<kind>` on the gateway (a page explains it); one of the kinds in docs/api-conventions.md.",
+      examples: ["/problems/validation"],
     }),
     title: z.string().describe("Short summary of the kind of problem."),
     status: z.number().int().min(100).max(599).describe("HTTP status code."),

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { fixtures } from "../fixtures/index.js";
 import { batchRequestSchema, signalSchema } from "../signals/index.js";
-import { problemSchema, toJsonPointer, validationErrors } from "./index.js";
+import {
+  problemKindList,
+  problemKindOf,
+  problemKinds,
+  problemSchema,
+  problemTypeOf,
+  toJsonPointer,
+  validationErrors,
+} from "./index.js";
 
 describe("toJsonPointer", () => {
   it("joins path segments per RFC 6901", () => {
@@ -56,16 +64,33 @@ describe("validationErrors", () => {
     expect(errors[0]!.detail).toContain('"worker.onboarded"');
     expect(JSON.stringify(errors)).not.toContain("SECRET");
   });
+});
 
-  it("produces a body the problem schema accepts", () => {
-    const errors = validationErrors(signalSchema.safeParse({}).error!);
-    const problem = {
-      type: "https://gigbridge.dev/problems/validation",
-      title: "Invalid request",
-      status: 400,
-      detail: `${errors.length} fields are invalid`,
-      errors,
-    };
-    expect(problemSchema.parse(problem)).toEqual(problem);
+describe("problem kinds", () => {
+  it("give each kind one type URI on the gateway, which reads back as the kind", () => {
+    for (const kind of problemKindList) {
+      expect(problemTypeOf(kind)).toBe(`/problems/${kind}`);
+      expect(problemKindOf(problemTypeOf(kind))).toBe(kind);
+      expect(problemKindOf(`https://gateway.example${problemTypeOf(kind)}`)).toBe(kind);
+    }
+    // Bodies from before the one spelling still read as their kind.
+    expect(problemKindOf("https://gigbridge.dev/problems/illegal-transition")).toBe("illegal_transition");
+    expect(problemKindOf("/problems/no-such-kind")).toBeUndefined();
+    expect(problemKindOf(undefined)).toBeUndefined();
+  });
+
+  it("refuse a problem body whose type is not a known kind", () => {
+    const body = { type: "/problems/validation", title: "t", status: 422, detail: "d" };
+    expect(problemSchema.parse(body)).toEqual(body);
+    expect(problemSchema.safeParse({ ...body, type: "about:blank" }).success).toBe(false);
+  });
+
+  it("tell statuses apart where two kinds share one, so clients can choose by kind", () => {
+    const byStatus = new Map<number, string[]>();
+    for (const kind of problemKindList) {
+      byStatus.set(problemKinds[kind].status, [...(byStatus.get(problemKinds[kind].status) ?? []), kind]);
+    }
+    expect(byStatus.get(409)).toEqual(["conflict", "illegal_transition"]);
+    expect(byStatus.get(413)).toEqual(["payload_too_large", "batch_too_large"]);
   });
 });

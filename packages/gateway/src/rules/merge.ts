@@ -55,7 +55,7 @@ export function mergeSignal(signal: Signal, prev: WorkerRecord | null, ctx: Rule
       continue;
     }
     statement.apply(next);
-    (next.facts ??= {})[statement.fact] = stamp;
+    next.facts = { ...next.facts, [statement.fact]: stamp };
     changed = true;
   }
   if (place) changed = addPlace(next, place) || changed;
@@ -102,7 +102,10 @@ function statementsOf(signal: Signal, ctx: RuleContext): Statement[] {
         {
           fact: "employment",
           apply(record) {
+            // Role and form describe the work the worker left; a re-onboarding states them again.
             record.active = false;
+            delete record.role;
+            delete record.employment;
           },
         },
         {
@@ -145,7 +148,14 @@ function declarationStatements(
 ): Statement[] {
   const { consent, politicalStatus, homeOrganization, contact } = signal.data;
   const statements: Statement[] = [];
-  if (consent) statements.push({ fact: "consent", apply: (record) => void (record.consent = consent) });
+  if (consent) {
+    statements.push({
+      fact: "consent",
+      apply(record) {
+        record.consent = consent;
+      },
+    });
+  }
 
   const clearMembership = (record: WorkerRecord) => {
     delete record.politicalStatus;
@@ -167,14 +177,26 @@ function declarationStatements(
     // A home organization alone (an onboarding without a status) updates it and keeps the status.
     statements.push({
       fact: "membership",
-      apply: (record) => void (record.homeOrganization = homeOrganization),
+      apply(record) {
+        record.homeOrganization = homeOrganization;
+      },
     });
   }
 
   if (consent && !allows(consent, "share_contact")) {
-    statements.push({ fact: "contact", apply: (record) => void delete record.contact });
+    statements.push({
+      fact: "contact",
+      apply(record) {
+        delete record.contact;
+      },
+    });
   } else if (contact !== undefined) {
-    statements.push({ fact: "contact", apply: (record) => void (record.contact = contact) });
+    statements.push({
+      fact: "contact",
+      apply(record) {
+        record.contact = contact;
+      },
+    });
   }
   return statements;
 }

@@ -21,10 +21,9 @@ export function r5FollowUpAppeal(
   const { prev } = change;
   const { category, urgency, summary, regionCode: appealRegion } = signal.data;
   const worker = placeAt(prev, signal.occurredAt);
-  const { regionCode, stationId } =
-    worker && worker.regionCode.startsWith(appealRegion)
-      ? worker
-      : { regionCode: appealRegion, stationId: undefined };
+  const { regionCode, stationId } = worker?.regionCode.startsWith(appealRegion)
+    ? worker
+    : { regionCode: appealRegion, stationId: undefined };
   const place = { platformId: ctx.platformId, regionCode, stationId };
   const covering = route(ctx.table, place);
   if (!covering) return failed(describePlace(place));

@@ -115,7 +115,7 @@ function signalOf(b: Body, index: number, hour: number): Signal {
  * Histories of 1 to `max` signals of the given kinds for one worker, with times a few hours apart
  * (some equal, so ties are broken by signal id), in the order they occurred.
  */
-export function historyOf(kinds: readonly SignalKind[], max = 8): fc.Arbitrary<Signal[]> {
+export function historyOf(kinds: readonly SignalKind[] = signalKinds, max = 8): fc.Arbitrary<Signal[]> {
   return fc
     .array(fc.tuple(body(kinds), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: max })
     .map((items) => items.map(([b, hour], index) => signalOf(b, index, hour)))
@@ -127,8 +127,17 @@ export function byOccurrence(a: Signal, b: Signal): number {
 }
 
 /** A history and some orders to process it in (each a permutation of it). */
+export const signalKinds: readonly SignalKind[] = [
+  "worker.onboarded",
+  "membership.declared",
+  "worker.relocated",
+  "worker.offboarded",
+  "activity.completed",
+  "appeal.raised",
+];
+
 export function historyAndOrders(
-  kinds: readonly SignalKind[],
+  kinds: readonly SignalKind[] = signalKinds,
   orders = 12,
   max = 8,
 ): fc.Arbitrary<{ history: Signal[]; orders: Signal[][] }> {

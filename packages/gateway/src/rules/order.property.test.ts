@@ -40,6 +40,24 @@ describe("arrival order does not matter", () => {
     );
   });
 
+  it("a signal whose every fact is stale makes no task and no event, in every order", () => {
+    const stated = { "worker.relocated": 1, "worker.offboarded": 2 } as Record<string, number>;
+    fc.assert(
+      fc.property(historyAndOrders(all), ({ orders }) => {
+        for (const order of orders) {
+          for (const { signal, decision } of outcomeOf(order, ctx).decisions) {
+            // Relocations state one fact, offboardings two; a declaration's facts vary with what it carries.
+            const count = stated[signal.type];
+            if (count === undefined || decision.stale?.length !== count) continue;
+            expect(decision.tasks).toEqual([]);
+            expect(decision.events).toEqual([]);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   // Not met yet. Rules decide each signal against the record as it stands when the signal is
   // processed, so what a task was for can depend on what arrived before it. Smallest
   // counterexample: a member declared in Chaoyang, then moved to Pudong. In occurredAt order:

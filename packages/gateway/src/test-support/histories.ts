@@ -1,7 +1,7 @@
 import type { Signal } from "@gigbridge/schemas";
 import fc from "fast-check";
 import { decide } from "../rules/decide.js";
-import type { RuleContext, WorkerRecord } from "../rules/decision.js";
+import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
 import { compareStamps } from "../rules/merge.js";
 import { consentAll, consentMembership, makeSignal } from "../rules/testing.js";
 
@@ -156,6 +156,8 @@ export interface Outcome {
   record: WorkerRecord | null;
   tasks: string[];
   balance: number;
+  /** Each signal's decision, in processing order. */
+  decisions: { signal: Signal; decision: Decision }[];
 }
 
 /**
@@ -166,8 +168,10 @@ export function outcomeOf(signals: readonly Signal[], ctx: RuleContext): Outcome
   let record: WorkerRecord | null = null;
   const tasks = new Map<string, string>();
   const points = new Map<string, number>();
+  const decisions: Outcome["decisions"] = [];
   for (const signal of signals) {
     const decision = decide(signal, record, ctx);
+    decisions.push({ signal, decision });
     if (decision.failure) throw new Error(`unexpected no_route: ${decision.failure.detail}`);
     if (decision.record) record = decision.record;
     for (const task of decision.tasks)
@@ -179,5 +183,6 @@ export function outcomeOf(signals: readonly Signal[], ctx: RuleContext): Outcome
     record,
     tasks: [...tasks.values()].sort(),
     balance: [...points.values()].reduce((sum, p) => sum + p, 0),
+    decisions,
   };
 }

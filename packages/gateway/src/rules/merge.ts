@@ -41,8 +41,8 @@ interface Statement {
  */
 export function mergeSignal(signal: Signal, prev: WorkerRecord | null, ctx: RuleContext): RecordChange {
   const stamp: Stamp = { at: signal.occurredAt, signalId: signal.id };
-  const statements = statementsOf(signal, ctx);
   const place = placeOf(signal, stamp, ctx);
+  const statements = statementsOf(signal, place);
   if (statements.length === 0 && !place) return { prev, next: prev, stale: [] };
 
   const next = startFrom(prev, ctx, stamp);
@@ -77,11 +77,12 @@ export function placeAt(
   return { regionCode: record.regionCode, stationId: record.stationId };
 }
 
-function statementsOf(signal: Signal, ctx: RuleContext): Statement[] {
+function statementsOf(signal: Signal, place: PlaceEntry | null): Statement[] {
+  const where = place ? [placeStatement(place)] : [];
   switch (signal.type) {
     case "worker.onboarded":
       return [
-        placeStatement(signal.data, ctx),
+        ...where,
         {
           fact: "employment",
           apply(record) {
@@ -93,9 +94,9 @@ function statementsOf(signal: Signal, ctx: RuleContext): Statement[] {
         ...declarationStatements(signal),
       ];
     case "membership.declared":
-      return [placeStatement(signal.data, ctx), ...declarationStatements(signal)];
+      return [...where, ...declarationStatements(signal)];
     case "worker.relocated":
-      return [placeStatement(signal.data.to, ctx)];
+      return where;
     case "worker.offboarded":
       // Offboarding ends the reason to hold contact details: the `update_roster` task carries them one last time.
       return [
@@ -120,18 +121,14 @@ function statementsOf(signal: Signal, ctx: RuleContext): Statement[] {
   }
 }
 
-function placeStatement(
-  place: { regionCode: string; stationId?: string | undefined },
-  ctx: RuleContext,
-): Statement {
+function placeStatement(place: PlaceEntry): Statement {
   return {
     fact: "place",
     apply(record) {
-      const { regionCode, stationId } = place;
-      record.regionCode = regionCode;
+      record.regionCode = place.regionCode;
       delete record.stationId;
-      if (stationId !== undefined) record.stationId = stationId;
-      record.orgId = route(ctx.table, { platformId: ctx.platformId, regionCode, stationId })?.org.id ?? null;
+      if (place.stationId !== undefined) record.stationId = place.stationId;
+      record.orgId = place.orgId;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Signal, SignalType } from "@gigbridge/schemas";
+import type { Signal, SignalType, WorkerFact } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, UnavailableError, withRedis } from "../core/errors.js";
 import { keys } from "../core/keys.js";
@@ -310,8 +310,19 @@ export async function signalStatus(gw: Gateway, platformId: string, signalId: st
     receivedAt: new Date(Number(fields.receivedAt)).toISOString(),
     ...(fields.processedAt ? { processedAt: new Date(Number(fields.processedAt)).toISOString() } : {}),
     tasks: fields.tasks ? (JSON.parse(fields.tasks) as string[]) : [],
+    ...staleNote(fields.stale),
     ...(failed
       ? { failure: { reason: fields.failureReason ?? "unknown", detail: fields.failureDetail ?? "" } }
       : {}),
+  };
+}
+
+/** The facts a processed signal stated too late to change the worker's record, and a note saying so. */
+function staleNote(json: string | undefined): { staleFacts?: WorkerFact[]; note?: string } {
+  if (!json) return {};
+  const staleFacts = JSON.parse(json) as WorkerFact[];
+  return {
+    staleFacts,
+    note: `Older than the worker's record, so not applied: ${staleFacts.join(", ")}. The signal's other facts and events were processed.`,
   };
 }

@@ -1,4 +1,4 @@
-import type { Signal } from "@gigbridge/schemas";
+import type { Signal, WorkerFact } from "@gigbridge/schemas";
 import { UnrecoverableError } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
@@ -107,7 +107,11 @@ export async function processSignal(
   }
   for (const event of decision.events) await emit(event);
   if (decision.station) await saveStation(gw.redis, decision.station);
-  await markSignal(gw, platformId, signal.id, { status: "processed", tasks: taskIds });
+  await markSignal(gw, platformId, signal.id, {
+    status: "processed",
+    tasks: taskIds,
+    stale: decision.stale ?? [],
+  });
   return { subjectId, tasks: taskIds };
 }
 
@@ -172,7 +176,7 @@ async function failNoRoute(gw: Gateway, platformId: string, signal: Signal, deta
 /**
  * Updates the status `GET /v1/signals/{id}` reads. KEYS: the signal's status hash. ARGV: status,
  * processedAt (ms), tasks JSON, failure reason, failure detail ('' = none), lifetime (ms) for a hash
- * that has none (it expired before a late replay re-created it).
+ * that has none (it expired before a late replay re-created it), stale facts JSON ('' = none).
  */
 const MARK = new Script(`
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'processedAt', ARGV[2], 'tasks', ARGV[3])
@@ -180,6 +184,11 @@ if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'failureReason', ARGV[4], 'failureDetail', ARGV[5])
 else
   redis.call('HDEL', KEYS[1], 'failureReason', 'failureDetail')
+end
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'stale', ARGV[7])
+else
+  redis.call('HDEL', KEYS[1], 'stale')
 end
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 return 1
@@ -203,10 +212,11 @@ async function markSignal(
   platformId: string,
   signalId: string,
   state:
-    | { status: "processed"; tasks: string[] }
+    | { status: "processed"; tasks: string[]; stale?: WorkerFact[] }
     | { status: "failed"; failure: { reason: string; detail: string } },
 ): Promise<void> {
   const tasks = state.status === "processed" ? state.tasks : [];
+  const stale = state.status === "processed" && state.stale?.length ? JSON.stringify(state.stale) : "";
   const failure = state.status === "failed" ? state.failure : { reason: "", detail: "" };
   await MARK.run(
     gw.redis,
@@ -218,6 +228,7 @@ async function markSignal(
       failure.reason,
       failure.detail,
       gw.config.ingest.idempotencyWindow,
+      stale,
     ],
   );
 }

@@ -34,6 +34,12 @@ export async function takenDecision(
  * KEYS: record, decision memo. ARGV: expected version, new record JSON ('' = unchanged), decision
  * JSON, memo lifetime ms. Replies {1, version} when written, {2, version, json} when the signal
  * was decided before (the memo wins), {0, version} when the record changed since it was read.
+ *
+ * The rules merged the signal's facts into the record at the expected version (newest
+ * `occurredAt` wins, `mergeSignal`); the version check makes that merge part of this one atomic
+ * step, so two processes can never interleave and let an older fact overwrite a newer one. Checks
+ * that refuse a signal whatever its decision (an erasure tombstone, say) go after the memo check
+ * and before the version check, with their keys under the same `{w:<subject>}` tag.
  */
 const COMMIT = new Script(`
 local memo = redis.call('HMGET', KEYS[2], 'json', 'v')

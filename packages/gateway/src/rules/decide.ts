@@ -1,6 +1,7 @@
-import type { Signal, SignalOf } from "@gigbridge/schemas";
+import type { Signal } from "@gigbridge/schemas";
 import type { RecordChange } from "./change.js";
 import { type Decision, emptyDecision, type RuleContext, type WorkerRecord } from "./decision.js";
+import { mergeSignal } from "./merge.js";
 import { r1RegisterMember } from "./r1-register-member.js";
 import { r2MentorApplicant } from "./r2-mentor-applicant.js";
 import { r3TransferRelation } from "./r3-transfer-relation.js";
@@ -8,12 +9,11 @@ import { r4UpdateRoster } from "./r4-update-roster.js";
 import { r5FollowUpAppeal } from "./r5-follow-up-appeal.js";
 import { r6EstablishOrganization } from "./r6-establish-organization.js";
 import { r7AwardPoints } from "./r7-award-points.js";
-import { declaredRecord } from "./record.js";
-import { route } from "./routing.js";
 
 /**
  * Everything one signal leads to: the worker record after it, and what rules R1 to R7 decide.
- * Pure: the same signal, record, org tree and clock give the same decision. If any rule cannot
+ * Facts on the record follow the newest `occurredAt` whatever the arrival order (`mergeSignal`),
+ * and rules see the record as it stands after the merge. Pure: the same signal, record, org tree and clock give the same decision. If any rule cannot
  * route, the whole signal fails with `no_route` and nothing of it applies, so a replay after an
  * org is added starts from the same record.
  */
@@ -21,7 +21,7 @@ export function decide(signal: Signal, record: WorkerRecord | null, ctx: RuleCon
   switch (signal.type) {
     case "worker.onboarded":
     case "membership.declared": {
-      const change = { prev: record, next: declared(signal, record, ctx) };
+      const change = mergeSignal(signal, record, ctx);
       return compose(change, [
         r1RegisterMember(signal, change, ctx),
         r2MentorApplicant(signal, change, ctx),
@@ -29,19 +29,20 @@ export function decide(signal: Signal, record: WorkerRecord | null, ctx: RuleCon
       ]);
     }
     case "worker.relocated": {
-      const change = { prev: record, next: relocated(signal, record, ctx) };
+      const change = mergeSignal(signal, record, ctx);
       return compose(change, [
         r3TransferRelation(signal, change, ctx),
         r6EstablishOrganization(signal, change, ctx),
       ]);
     }
     case "worker.offboarded": {
-      const change = { prev: record, next: offboarded(signal, record) };
+      const change = mergeSignal(signal, record, ctx);
       return compose(change, [
         r4UpdateRoster(signal, change, ctx),
         r6EstablishOrganization(signal, change, ctx),
       ]);
     }
+    // Events, not state: never dropped for being old.
     case "activity.completed":
       return compose({ prev: record, next: record }, [
         r7AwardPoints(signal, { prev: record, next: record }, ctx),
@@ -85,44 +86,6 @@ function compose(change: RecordChange, parts: Decision[]): Decision {
   const points = parts.find((part) => part.points)?.points;
   if (points) decision.points = points;
   if (change.next && change.next !== change.prev) decision.record = change.next;
+  if (change.stale && change.stale.length > 0) decision.stale = [...change.stale];
   return decision;
-}
-
-function declared(
-  signal: SignalOf<"worker.onboarded"> | SignalOf<"membership.declared">,
-  prev: WorkerRecord | null,
-  ctx: RuleContext,
-): WorkerRecord {
-  const { regionCode, stationId } = signal.data;
-  const covering = route(ctx.table, { platformId: ctx.platformId, regionCode, stationId });
-  return declaredRecord(prev, signal.data, ctx, covering?.org.id ?? null, signal.occurredAt);
-}
-
-function relocated(
-  signal: SignalOf<"worker.relocated">,
-  prev: WorkerRecord | null,
-  ctx: RuleContext,
-): WorkerRecord {
-  const { regionCode, stationId } = signal.data.to;
-  const covering = route(ctx.table, { platformId: ctx.platformId, regionCode, stationId });
-  const next: WorkerRecord = prev
-    ? { ...prev, regionCode, orgId: covering?.org.id ?? null, updatedAt: signal.occurredAt }
-    : {
-        subjectId: ctx.subjectId,
-        platformId: ctx.platformId,
-        regionCode,
-        orgId: covering?.org.id ?? null,
-        active: true,
-        updatedAt: signal.occurredAt,
-      };
-  delete next.stationId;
-  if (stationId !== undefined) next.stationId = stationId;
-  return next;
-}
-
-/** Offboarding ends the reason to hold contact details: the `update_roster` task carries them one last time. */
-function offboarded(signal: SignalOf<"worker.offboarded">, prev: WorkerRecord | null): WorkerRecord | null {
-  if (!prev) return null;
-  const { contact: _contact, workerId: _workerId, ...kept } = prev;
-  return { ...kept, active: false, updatedAt: signal.occurredAt };
 }

@@ -9,19 +9,37 @@ import type {
   HomeOrganization,
   PoliticalStatus,
   Task,
+  WorkerFact,
   WorkerRole,
 } from "@gigbridge/schemas";
 import type { RoutingTable } from "./routing.js";
+
+/** Which signal set a fact: its `occurredAt`, and its id to break ties between equal times. */
+export interface Stamp {
+  at: string;
+  signalId: string;
+}
+
+/** A place the worker had, from the signal that said so (the record keeps a few, newest last). */
+export interface PlaceEntry extends Stamp {
+  regionCode: string;
+  stationId?: string;
+  /** The org that covered the place when the entry was recorded, or null. */
+  orgId: string | null;
+}
 
 /**
  * What the gateway keeps about one worker, keyed by the pseudonymous subject id. Personal fields
  * are present only under the consent scope that allows them: `politicalStatus` and
  * `homeOrganization` under `share_membership`, `contact` and `workerId` under `share_contact`.
+ * Each fact carries the stamp of the signal that set it (`facts`); a signal changes a fact only if
+ * it is newer, so the record does not depend on the order signals arrive in.
  */
 export interface WorkerRecord {
   subjectId: string;
   platformId: string;
-  regionCode: string;
+  /** Absent only while no signal has said where the worker works (an offboarding seen first). */
+  regionCode?: string;
   stationId?: string;
   /** The org covering the worker's current place, or null if none did when the place was set. */
   orgId: string | null;
@@ -35,8 +53,12 @@ export interface WorkerRecord {
   consent?: Consent;
   /** False after `worker.offboarded`, until the worker is onboarded again. */
   active: boolean;
-  /** `occurredAt` of the last signal that changed the record. */
+  /** The newest `occurredAt` among the facts' stamps. */
   updatedAt: string;
+  /** The stamp of each fact; a record stored before stamps existed has none (see `stampOf`). */
+  facts?: { [F in WorkerFact]?: Stamp };
+  /** The newest places the worker had, oldest first, at most `PLACE_HISTORY`; the last is the current one. */
+  places?: PlaceEntry[];
 }
 
 /** What the gateway knows of a station from `station.updated`. */
@@ -96,6 +118,8 @@ export interface Decision {
   stations: StationChange[];
   /** `station.updated`: the station's new details. */
   station?: StationInfo;
+  /** Facts the signal stated that were older than the record's: they changed nothing. */
+  stale?: WorkerFact[];
   /** Present when the signal cannot be processed now; nothing else in the decision applies. */
   failure?: RouteFailure;
 }

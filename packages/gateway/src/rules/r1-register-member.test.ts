@@ -14,7 +14,8 @@ describe("R1: a worker declared member or probationary → register_member for t
     ["a new probationary member", "probationary", null, "chaoyang-street"],
     ["an activist who joined", "member", makeRecord({ politicalStatus: "activist" }), "chaoyang-street"],
     ["a member known to another org", "member", makeRecord({ orgId: "pudong-district" }), "chaoyang-street"],
-    ["a member back after offboarding", "member", makeRecord({ active: false }), "chaoyang-street"],
+    // Only an onboarding brings a worker back to the platform; a declaration does not register them.
+    ["a member who has been offboarded", "member", makeRecord({ active: false }), null],
     ["a member declaring again to the same org", "member", makeRecord(), null],
     [
       "a probationary member who became full",

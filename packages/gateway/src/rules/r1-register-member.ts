@@ -15,8 +15,12 @@ export type DeclaringSignal = SignalOf<"worker.onboarded"> | SignalOf<"membershi
  */
 export function r1RegisterMember(signal: DeclaringSignal, change: RecordChange, ctx: RuleContext): Decision {
   const { prev, next } = change;
+  // A stale declaration states nothing the record does not already know better; a worker no
+  // longer on the platform is not registered through it.
+  if (change.stale?.includes("membership") || next?.active !== true) return emptyDecision();
   const status = next?.politicalStatus;
-  if (!next || signal.data.politicalStatus === undefined || !isMemberStatus(status)) return emptyDecision();
+  if (!next?.regionCode || signal.data.politicalStatus === undefined || !isMemberStatus(status))
+    return emptyDecision();
   const place = { platformId: ctx.platformId, regionCode: next.regionCode, stationId: next.stationId };
   const covering = route(ctx.table, place);
   if (!covering) return failed(describePlace(place));

@@ -16,8 +16,11 @@ function isApplicantStatus(status: PoliticalStatus | undefined): status is Appli
  */
 export function r2MentorApplicant(signal: DeclaringSignal, change: RecordChange, ctx: RuleContext): Decision {
   const { prev, next } = change;
+  // A stale declaration states nothing the record does not already know better; a worker no
+  // longer on the platform is not registered through it.
+  if (change.stale?.includes("membership") || next?.active !== true) return emptyDecision();
   const status = next?.politicalStatus;
-  if (!next || signal.data.politicalStatus === undefined || !isApplicantStatus(status))
+  if (!next?.regionCode || signal.data.politicalStatus === undefined || !isApplicantStatus(status))
     return emptyDecision();
   const place = { platformId: ctx.platformId, regionCode: next.regionCode, stationId: next.stationId };
   const covering = route(ctx.table, place);

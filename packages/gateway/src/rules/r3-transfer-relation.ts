@@ -16,6 +16,8 @@ export function r3TransferRelation(
   ctx: RuleContext,
 ): Decision {
   const { prev } = change;
+  // A move that a later one already replaced transfers nothing.
+  if (change.stale?.includes("place")) return emptyDecision();
   if (!isKnownMember(prev)) return emptyDecision();
   const { to } = signal.data;
   const place = { platformId: ctx.platformId, regionCode: to.regionCode, stationId: to.stationId };

@@ -14,6 +14,8 @@ export function r4UpdateRoster(
   ctx: RuleContext,
 ): Decision {
   const { prev } = change;
+  // An offboarding older than the worker's latest (re-)onboarding changes nothing.
+  if (change.stale?.includes("employment")) return emptyDecision();
   if (!isKnownMember(prev)) return emptyDecision();
   const org = memberOrgOf(prev, ctx);
   if ("unrouted" in org) return failed(org.unrouted);

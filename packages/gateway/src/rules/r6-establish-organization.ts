@@ -33,7 +33,7 @@ export function r6EstablishOrganization(signal: Signal, change: RecordChange, ct
   const after = fullMemberStation(change.next);
   const stations: StationChange[] = [];
   if (before !== null && before !== after) stations.push({ stationId: before, present: false });
-  if (after !== null && change.next) {
+  if (after !== null && change.next?.regionCode !== undefined) {
     // Re-adding a member already counted is harmless and lets a retried signal fire a missed task.
     const joined: StationChange = { stationId: after, present: true };
     const place = { platformId: ctx.platformId, regionCode: change.next.regionCode, stationId: after };

@@ -1,14 +1,4 @@
-import type {
-  Consent,
-  ConsentScope,
-  Contact,
-  EmploymentForm,
-  HomeOrganization,
-  PoliticalStatus,
-  Task,
-  TaskKind,
-  WorkerRole,
-} from "@gigbridge/schemas";
+import type { Consent, ConsentScope, Contact, PoliticalStatus, Task, TaskKind } from "@gigbridge/schemas";
 import type { Deadlines, RuleContext, WorkerRecord } from "./decision.js";
 import { describePlace, route } from "./routing.js";
 
@@ -22,8 +12,8 @@ export function isMemberStatus(status: PoliticalStatus | undefined): status is M
 /** "A known member": the record says member or probationary, and the worker is still on the platform. */
 export function isKnownMember(
   record: WorkerRecord | null,
-): record is WorkerRecord & { politicalStatus: MemberStatus } {
-  return record?.active === true && isMemberStatus(record.politicalStatus);
+): record is WorkerRecord & { politicalStatus: MemberStatus; regionCode: string } {
+  return record?.active === true && isMemberStatus(record.politicalStatus) && record.regionCode !== undefined;
 }
 
 /**
@@ -31,7 +21,7 @@ export function isKnownMember(
  * when it was recorded (or that org is gone), the org covering the place now, or why there is none.
  */
 export function memberOrgOf(
-  record: WorkerRecord,
+  record: WorkerRecord & { regionCode: string },
   ctx: RuleContext,
 ): { orgId: string } | { unrouted: string } {
   if (record.orgId !== null && ctx.table.byId.has(record.orgId)) return { orgId: record.orgId };
@@ -51,65 +41,6 @@ export function identified(record: WorkerRecord | null): { workerId?: string; co
   if (record.workerId !== undefined) out.workerId = record.workerId;
   if (record.contact !== undefined) out.contact = record.contact;
   return out;
-}
-
-/** What a `worker.onboarded` or `membership.declared` signal says about the worker. */
-export interface Declaration {
-  workerId: string;
-  regionCode: string;
-  stationId?: string | undefined;
-  role?: WorkerRole | undefined;
-  employment?: EmploymentForm | undefined;
-  politicalStatus?: PoliticalStatus | undefined;
-  homeOrganization?: HomeOrganization | undefined;
-  contact?: Contact | undefined;
-  consent?: Consent | undefined;
-}
-
-/**
- * The record after a declaration. A consent sent with the signal replaces the one on file, so a
- * worker who narrows their consent loses the fields it no longer covers; every personal field is
- * kept only under the scope that allows it. A status sent without `share_membership` (only `none`
- * can be) is not stored, and clears a status on file: the worker no longer declares one.
- */
-export function declaredRecord(
-  prev: WorkerRecord | null,
-  data: Declaration,
-  ids: { platformId: string; subjectId: string },
-  orgId: string | null,
-  occurredAt: string,
-): WorkerRecord {
-  const consent = data.consent ?? prev?.consent;
-  const membership = allows(consent, "share_membership");
-  const contactAllowed = allows(consent, "share_contact");
-  const declares = data.politicalStatus !== undefined;
-
-  const next: WorkerRecord = {
-    subjectId: ids.subjectId,
-    platformId: ids.platformId,
-    regionCode: data.regionCode,
-    orgId,
-    active: true,
-    updatedAt: occurredAt,
-  };
-  if (data.stationId !== undefined) next.stationId = data.stationId;
-  const role = data.role ?? prev?.role;
-  if (role !== undefined) next.role = role;
-  const employment = data.employment ?? prev?.employment;
-  if (employment !== undefined) next.employment = employment;
-  if (consent !== undefined) next.consent = consent;
-  if (membership) {
-    const status = declares ? data.politicalStatus : prev?.politicalStatus;
-    if (status !== undefined) next.politicalStatus = status;
-    const home = declares ? data.homeOrganization : (data.homeOrganization ?? prev?.homeOrganization);
-    if (home !== undefined) next.homeOrganization = home;
-  }
-  if (contactAllowed) {
-    next.workerId = data.workerId;
-    const contact = data.contact ?? prev?.contact;
-    if (contact !== undefined) next.contact = contact;
-  }
-  return next;
 }
 
 /** A new task, open, created now, due after the deadline configured for its kind. */

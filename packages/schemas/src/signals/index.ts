@@ -300,6 +300,19 @@ export const acceptedResponseSchema = z
   .meta({ id: "AcceptedResponse", description: "Signals accepted for processing (HTTP 202)." });
 export type AcceptedResponse = z.infer<typeof acceptedResponseSchema>;
 
+/**
+ * The facts a worker's record holds, each set by the newest signal that states it (by `occurredAt`,
+ * ties broken by signal id): `place` (region, station), `membership` (political status and home
+ * organization), `contact`, `consent`, and `employment` (on the platform or not, role, employment form).
+ */
+export const workerFacts = ["place", "membership", "contact", "consent", "employment"] as const;
+export type WorkerFact = (typeof workerFacts)[number];
+export const workerFactSchema = z.enum(workerFacts).meta({
+  id: "WorkerFact",
+  description:
+    "A fact on a worker's record: `place` (region, station), `membership` (political status, home organization), `contact`, `consent`, `employment` (on the platform or not, role, employment form).",
+});
+
 export const signalStatuses = ["queued", "processed", "failed"] as const;
 export const signalStatusSchema = z
   .object({
@@ -311,6 +324,19 @@ export const signalStatusSchema = z
     receivedAt: timestampSchema.describe("When the gateway accepted the signal."),
     processedAt: timestampSchema.optional().describe("When processing finished."),
     tasks: z.array(taskIdSchema).describe("Ids of tasks this signal created."),
+    staleFacts: z
+      .array(workerFactSchema)
+      .optional()
+      .describe(
+        "Facts this signal stated that were older (by `occurredAt`, then signal id) than what the worker's record already held; they did not change the record and made no task. Present only when there were some.",
+      ),
+    note: z
+      .string()
+      .max(500)
+      .optional()
+      .describe(
+        "A human-readable remark on how the signal was processed, such as which of its facts were stale.",
+      ),
     failure: z
       .object({
         reason: z

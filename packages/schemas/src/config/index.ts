@@ -183,9 +183,24 @@ const retrySchema = z
   .prefault({})
   .describe("Webhook delivery retry schedule.");
 
+/**
+ * Bounds of `delivery.timeout`. The gateway holds each delivery's queue lock for the timeout plus a
+ * margin (see the gateway's delivery worker), so the bound also bounds how long a crashed worker's
+ * message waits before another process picks it up.
+ */
+export const deliveryTimeoutBounds = { min: 100, max: 60 * SECOND } as const;
+
 const deliverySchema = z
   .strictObject({
-    timeout: durationSchema.default(15 * SECOND).describe("Per-attempt timeout."),
+    timeout: durationSchema
+      .refine((ms) => ms >= deliveryTimeoutBounds.min && ms <= deliveryTimeoutBounds.max, {
+        message: `must be between ${deliveryTimeoutBounds.min}ms and ${deliveryTimeoutBounds.max / SECOND}s`,
+      })
+      .default(15 * SECOND)
+      .describe(
+        "Per-attempt timeout, from connecting to the end of the response; between 100ms and 60s. " +
+          "Each delivery's queue lock lasts this long plus a margin, so no second worker sends a message still in flight.",
+      ),
     maxResponseBytes: z
       .number()
       .int()

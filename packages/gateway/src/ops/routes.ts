@@ -11,6 +11,7 @@ import { routesApp } from "../http/app.js";
 import { requireOperator, securitySchemes } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { problemDoc } from "../http/problem.js";
+import { endpointAttempts, messageAttempts } from "./attempts.js";
 import { appendAudit, listAudit } from "./audit.js";
 import { queueBoardRoutes } from "./board.js";
 import { getFailure, listFailures } from "./failures.js";
@@ -19,10 +20,12 @@ import {
   auditPageSchema,
   auditQuerySchema,
   dryRunSchema,
+  endpointAttemptsSchema,
   failureDetailSchema,
   failureIdSchema,
   failurePageSchema,
   failureQuerySchema,
+  messageAttemptsSchema,
   replayRequestSchema,
   replaySchema,
 } from "./schemas.js";
@@ -65,6 +68,52 @@ const showFailureRoute = createRoute({
   responses: {
     200: json(failureDetailSchema, "The failure"),
     404: problemDoc("Not failed now: replayed, removed, or never there"),
+    ...common,
+  },
+});
+
+const name = z.string().min(1).max(64);
+
+const messageAttemptsRoute = createRoute({
+  method: "get",
+  path: "/v1/ops/messages/{id}/attempts",
+  tags,
+  security,
+  summary: "A webhook message's state and attempts, whether delivered, retrying or failed",
+  description:
+    "The message id is the `webhook-id` receivers see (`messageId` in failures). The org is found from the message while its job is kept (delivered messages 7 days, failed ones until replayed or removed); after that give `org` to read the attempt log, kept 30 days. Response bodies are left out, as in the failures view.",
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^msg_[A-Za-z0-9]{1,64}$/)
+        .openapi({ example: "msg_3f2a..." }),
+    }),
+    query: z.object({ org: name.optional().describe("The message's org; needed once its job is gone.") }),
+  },
+  responses: {
+    200: json(messageAttemptsSchema, "The message and its attempts, oldest first"),
+    404: problemDoc("No such message (for this org), and no attempts logged for it"),
+    ...common,
+  },
+});
+
+const endpointAttemptsRoute = createRoute({
+  method: "get",
+  path: "/v1/ops/orgs/{org}/endpoints/{endpoint}/attempts",
+  tags,
+  security,
+  summary: "An endpoint's recent delivery attempts across messages, newest first",
+  description: "Response bodies are left out, as in the failures view.",
+  request: {
+    params: z.object({ org: name, endpoint: name }),
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(1000).default(50).describe("Most attempts returned."),
+    }),
+  },
+  responses: {
+    200: json(endpointAttemptsSchema, "The endpoint's attempts"),
+    404: problemDoc("No such endpoint for this org, and no attempts logged for it"),
     ...common,
   },
 });
@@ -183,6 +232,15 @@ export function opsRoutes(gw: Gateway) {
   });
 
   app.openapi(showFailureRoute, async (c) => c.json(await getFailure(gw, c.req.valid("param").id), 200));
+
+  app.openapi(messageAttemptsRoute, async (c) =>
+    c.json(await messageAttempts(gw, c.req.valid("param").id, c.req.valid("query").org), 200),
+  );
+
+  app.openapi(endpointAttemptsRoute, async (c) => {
+    const { org, endpoint } = c.req.valid("param");
+    return c.json(await endpointAttempts(gw, org, endpoint, c.req.valid("query").limit), 200);
+  });
 
   app.openapi(replayRoute, async (c) => {
     const body = c.req.valid("json");

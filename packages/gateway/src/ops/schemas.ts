@@ -65,6 +65,51 @@ export const attemptSchema = z
   })
   .openapi("FailureAttempt");
 
+export const messageStates = ["pending", "active", "retrying", "delivered", "failed", "removed"] as const;
+
+export const opsAttemptSchema = z
+  .object({
+    messageId: z.string().describe("The message (`webhook-id`) the attempt sent."),
+    endpoint: z.string().describe("The endpoint the attempt went to."),
+    attempt: z.number().int().describe("1 for a message's first attempt; a replay starts again at 1."),
+    at: instant.describe("When the attempt started."),
+    outcome: z.enum(["success", "retry", "fail", "disable"]).describe("What the gateway made of the answer."),
+    status: z.number().int().optional().describe("HTTP status the receiver answered, if it answered."),
+    latencyMs: z.number().int().describe("How long the attempt took."),
+    error: z.string().optional().describe("Why the attempt failed, shortened; never the response body."),
+  })
+  .openapi("OpsAttempt", {
+    description: "One delivery attempt as operators see it: the receiver's response body is left out.",
+  });
+export type OpsAttempt = z.infer<typeof opsAttemptSchema>;
+
+export const messageAttemptsSchema = z
+  .object({
+    messageId: z.string(),
+    org: z.string(),
+    endpoint: z.string().optional().describe("Absent when the message's job is gone and the log is empty."),
+    type: z.string().optional().describe("Event type, while the message's job is kept."),
+    state: z
+      .enum(messageStates)
+      .describe(
+        "`pending` (no attempt yet), `active` (an attempt running), `retrying` (waiting for the next attempt), `delivered`, `failed` (kept for replay), or `removed` (the job is gone; the attempt log remains for 30 days).",
+      ),
+    items: z.array(opsAttemptSchema).describe("The message's attempts, oldest first (the last 50)."),
+  })
+  .openapi("MessageAttempts", { description: "A message's state and every attempt at sending it." });
+export type MessageAttempts = z.infer<typeof messageAttemptsSchema>;
+
+export const endpointAttemptsSchema = z
+  .object({
+    org: z.string(),
+    endpoint: z.string(),
+    items: z
+      .array(opsAttemptSchema)
+      .describe("The endpoint's attempts, newest first (the last 1000 are kept)."),
+  })
+  .openapi("EndpointAttempts", { description: "An endpoint's recent delivery attempts, across messages." });
+export type EndpointAttempts = z.infer<typeof endpointAttemptsSchema>;
+
 export const failureDetailSchema = failureSchema
   .extend({
     receivedAt: instant.optional().describe("When the gateway accepted the signal or created the message."),

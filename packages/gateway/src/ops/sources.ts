@@ -5,6 +5,7 @@ import { keys } from "../core/keys.js";
 import { listMessageAttempts } from "../delivery/attempts.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
 import type { SignalJob } from "../ingest/intake.js";
+import { redactAttempt } from "./attempts.js";
 import type { FailureDetail, OpsQueue } from "./schemas.js";
 
 /**
@@ -104,13 +105,13 @@ const deliveries: FailureSource = {
     return {
       ...this.describe(job, failedAt),
       receivedAt: new Date(job.timestamp).toISOString(),
-      // The receiver's response excerpt is left out: it is the receiver's data, and can be read per endpoint.
-      attemptLog: attempts.map((a) => ({
-        attempt: a.attempt,
-        at: a.at,
-        outcome: a.outcome,
-        ...(a.status === undefined ? {} : { status: a.status }),
-        ...(a.error === undefined ? {} : { error: shorten(a.error) }),
+      // Redacted as in the attempts views: no response body, errors shortened.
+      attemptLog: attempts.map(redactAttempt).map(({ attempt, at, outcome, status, error }) => ({
+        attempt,
+        at,
+        outcome,
+        ...(status === undefined ? {} : { status }),
+        ...(error === undefined ? {} : { error }),
       })),
     };
   },

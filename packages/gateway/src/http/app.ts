@@ -83,6 +83,13 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
     },
     servers: [{ url: "/" }],
   });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Documentation"],
+    summary: "This OpenAPI 3.1 document",
+    responses: { 200: { description: "The document", content: { "application/json": { schema: {} } } } },
+  });
   app.route("/", docsRoutes());
   app.route("/", metricsRoutes(gw));
   app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));

@@ -13,7 +13,7 @@ import type { AppEnv } from "../http/env.js";
 import { problemDoc } from "../http/problem.js";
 import { endpointAttempts, messageAttempts } from "./attempts.js";
 import { appendAudit, listAudit } from "./audit.js";
-import { queueBoardRoutes } from "./board.js";
+import { BOARD_PATH, queueBoardRoutes } from "./board.js";
 import { getFailure, listFailures } from "./failures.js";
 import { getReplay, type Operator, requestReplay } from "./replays.js";
 import {
@@ -38,6 +38,7 @@ const common = {
 };
 
 const security = [{ [securitySchemes.operator]: [] }];
+const BOARD_BASIC = "operatorBasic";
 const tags = ["Operations"];
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -297,6 +298,24 @@ export function opsRoutes(gw: Gateway) {
     return c.json({ org, endpoint, enabled: true as const }, 200);
   });
 
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: BOARD_PATH,
+    tags,
+    security: [...security, { [BOARD_BASIC]: [] }],
+    summary: "The queue view (bull-board): every queue's jobs; read-only for viewer tokens",
+    description:
+      "A web page and its assets under `/ops/queues/...`. Browsers sign in with HTTP Basic (any user name, the operator token as password) or once with `?token=<token>`, which sets a cookie. Changes made through the board need the `operator` role, come from this origin, and are audited.",
+    responses: {
+      200: { description: "The board (HTML)", content: { "text/html": { schema: z.string() } } },
+      401: problemDoc("No operator token; answers `WWW-Authenticate: Basic`"),
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", BOARD_BASIC, {
+    type: "http",
+    scheme: "basic",
+    description: "For browsers on the queue view: any user name, the operator token as password.",
+  });
   app.route("/", queueBoardRoutes(gw));
   return app;
 }

@@ -261,10 +261,22 @@ function duplicates<T>(values: readonly T[]): Set<T> {
 export const gatewayConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Editor hint; ignored."),
-    platforms: z.array(platformConfigSchema),
-    orgs: z.array(orgConfigSchema),
-    endpoints: z.array(endpointConfigSchema).default([]),
-    operators: z.array(operatorConfigSchema).default([]),
+    platforms: z
+      .array(platformConfigSchema)
+      .describe("The platforms that send signals, each with the hashes of its API keys."),
+    orgs: z
+      .array(orgConfigSchema)
+      .describe(
+        "The Party organization tree: each org with its parent, the regions, platforms and stations it covers, and its key hashes.",
+      ),
+    endpoints: z
+      .array(endpointConfigSchema)
+      .default([])
+      .describe("Webhook endpoints set in the configuration; orgs add more through `/v1/endpoints`."),
+    operators: z
+      .array(operatorConfigSchema)
+      .default([])
+      .describe("Operators of the console and `/v1/ops`, each with a role and a token hash."),
     deadlines: deadlinesSchema,
     retry: retrySchema,
     delivery: deliverySchema,

@@ -54,7 +54,12 @@ describe("exported JSON Schema", () => {
     };
     const walk = (root: JsonSchema, node: unknown, at: string): void => {
       if (node === null || typeof node !== "object") return;
-      if (Array.isArray(node)) return node.forEach((item, i) => walk(root, item, `${at}/${i}`));
+      if (Array.isArray(node)) {
+        node.forEach((item, i) => {
+          walk(root, item, `${at}/${i}`);
+        });
+        return;
+      }
       const schema = node as JsonSchema;
       for (const [name, property] of Object.entries(
         (schema.properties ?? {}) as Record<string, JsonSchema>,

@@ -47,11 +47,14 @@ describe("delivery lock", () => {
   /**
    * Two gateway processes' delivery workers on one Redis, neither renewing its locks (an event
    * loop stalled past every renewal), both checking often for stalled jobs. One message goes to a
-   * receiver that answers after ANSWER_AFTER_MS. Returns the receiver and the message's final state.
+   * receiver that answers after ANSWER_AFTER_MS (or never, with `hang`: then the attempt timeout
+   * is long, so the first copy is still waiting however slowly a second comes). Returns the
+   * receiver, a gateway and the message id.
    */
-  async function slowDelivery(lock: DeliveryWorkerOptions["lock"]) {
+  async function slowDelivery(lock: DeliveryWorkerOptions["lock"], { hang = false } = {}) {
     const url = `${redis.url}/${++db}`;
-    const config = testConfig({ retry: { schedule: [0, 50] }, delivery: { timeout: TIMEOUT_MS } });
+    const timeout = hang ? deliveryTimeoutBounds.max : TIMEOUT_MS;
+    const config = testConfig({ retry: { schedule: [0, 50] }, delivery: { timeout } });
     const masterKey = randomBytes(32);
     const first = await startTestGateway(url, config, masterKey);
     const second = await startTestGateway(url, config, masterKey);
@@ -65,7 +68,7 @@ describe("delivery lock", () => {
     const receiver = await Receiver.start();
     cleanups.push(() => receiver.close());
     receiver.reply = () =>
-      new Promise((resolve) => setTimeout(() => resolve({ status: 204 }), ANSWER_AFTER_MS));
+      hang ? "hang" : new Promise((resolve) => setTimeout(() => resolve({ status: 204 }), ANSWER_AFTER_MS));
 
     await createEndpoint(first.gw, "org-a", { url: receiver.url });
     const { messageIds } = await enqueueEvent(first.gw, {
@@ -90,10 +93,10 @@ describe("delivery lock", () => {
 
   it("control: with a lock shorter than the receiver's answer, a second worker sends the same message while the first waits", async () => {
     // What the test above guards against: proves this setup sees a duplicate in flight when there is one.
-    const { receiver, msgId } = await slowDelivery({ lockDuration: 300 });
+    const { receiver, msgId } = await slowDelivery({ lockDuration: 300 }, { hang: true });
     await waitFor(() => receiver.inFlight === 2, {
       description: "a second copy in flight",
-      timeoutMs: 5_000,
+      timeoutMs: 20_000,
     });
     expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([msgId, msgId]);
   });

@@ -374,14 +374,18 @@ describe("durability when Redis fails", () => {
     const inFlightAtKill = requests.length - answered.length;
     await all;
     await t.redis.restart();
-    await waitFor(async () => (await t.call("GET", "/readyz")).status === 200, {
-      description: "readyz back to 200",
-    });
+    // Every connection is back (the queue's too) once intake accepts again.
+    await waitFor(
+      async () =>
+        (await t.call("POST", "/v1/signals", { key: testKeys.platform, body: withId("after-load") }))
+          .status === 202,
+      { description: "intake to accept again" },
+    );
 
     // The kill landed mid-load: some requests were accepted, some refused with 503, none failed otherwise.
     expect(inFlightAtKill).toBeGreaterThan(0);
     const statuses = new Set(answered.map((a) => a.status));
-    expect([...statuses].sort()).toEqual([202, 503]);
+    expect([...statuses].sort(), `${inFlightAtKill} in flight at the kill`).toEqual([202, 503]);
 
     // Every signal answered 202 is in Redis after the restart: its job, and its idempotency marker
     // (`queued`, or still `pending` when the crash took the mark that follows the store: status reads
@@ -399,7 +403,10 @@ describe("durability when Redis fails", () => {
     expect(lost).toEqual([]);
     for (const id of accepted) {
       const status = await t.call("GET", `/v1/signals/${id}`, { key: testKeys.platform });
-      expect(((await status.json()) as { status: string }).status, id).toBe("queued");
+      expect([status.status, ((await status.json()) as { status: string }).status], id).toEqual([
+        200,
+        "queued",
+      ]);
     }
 
     // Nothing was stored that was not sent, and each signal is at most one job (its id is derived).

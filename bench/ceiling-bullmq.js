@@ -1,3 +1,4 @@
+// @ts-check
 // The BullMQ ceiling on the same Redis: bulk-add N jobs shaped like the
 // gateway's signal jobs (same data and options), then process them with a
 // no-op Worker. Prints one JSON line: add rate and no-op processing rate.
@@ -6,6 +7,7 @@ import { Redis } from "ioredis";
 import { appealJson } from "./lib/signals.js";
 
 const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) throw new Error("set REDIS_URL");
 const total = Number(process.env.BENCH_JOBS ?? 20_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const chunk = 100;
@@ -50,8 +52,9 @@ const addSeconds = (performance.now() - addStart) / 1000;
 
 // Process: a no-op Worker; the clock runs from its start until the last completion.
 let done = 0;
-let finish;
-const finished = new Promise((resolve) => {
+/** @type {() => void} */
+let finish = () => {};
+const finished = new Promise((/** @type {(value?: void) => void} */ resolve) => {
   finish = resolve;
 });
 const workerConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });

@@ -1,3 +1,4 @@
+// @ts-check
 // GigBridge benchmark: `npm run bench` (from the repository root, after `npm ci`).
 //
 // Starts its own redis-server and gateway processes, loads them with autocannon
@@ -11,7 +12,8 @@
 //                            CPU 1 (so Redis wake-ups do not pre-empt it mid-sample); profiles and
 //                            the figures of this run go to bench/results/ (profile-run.json)
 //   BENCH_DEADLINE_SECONDS   hard limit for the run after the build (default 240)
-//   BENCH_OUT=<file>         where to write the JSON (default bench/results/latest.json)
+//   BENCH_OUT=<file>         where to write the JSON (default bench/results/latest.json; quick runs
+//                            write bench/results/quick.json, so they never replace a full run's figures)
 //   (more knobs and what each figure means: bench/README.md)
 
 import { spawnSync } from "node:child_process";
@@ -47,22 +49,45 @@ const NOOP_JOBS = Number(env.BENCH_NOOP_JOBS ?? (QUICK ? 2_000 : 10_000));
 const SDK_SIGNALS = Number(env.BENCH_SDK_SIGNALS ?? (QUICK ? 3_000 : 20_000));
 const DELIVERY_CONCURRENCY = Number(env.BENCH_DELIVERY_CONCURRENCY ?? 32);
 const DEADLINE_MS = Number(env.BENCH_DEADLINE_SECONDS ?? 240) * 1000;
-const OUT = resolve(env.BENCH_OUT ?? join(resultsDir, PROFILE ? "profile-run.json" : "latest.json"));
+// A quick or profiled run never replaces the figures of the last full run.
+const OUT = resolve(
+  env.BENCH_OUT ?? join(resultsDir, PROFILE ? "profile-run.json" : QUICK ? "quick.json" : "latest.json"),
+);
 const PIN = PROFILE && cpus().length >= 2;
 
-/** Sets the CPU affinity of every thread of a process (profiling mode only). */
+/**
+ * @typedef {import("./lib/children.js").Child & {
+ *   url: string, phase: string, idleRss: number | null, workers: string, startOutput: string
+ * }} GatewayProcess
+ * @typedef {Awaited<ReturnType<typeof load>> & { cpu: Record<string, number>, peakRss?: number | null }} LoadResult
+ * @typedef {Record<string, { calls: number, usec: number }>} CommandStats
+ * @typedef {import("ioredis").Redis} RedisClient
+ * @typedef {Awaited<ReturnType<typeof startReceiver>>} Receiver
+ * @typedef {ReturnType<typeof benchSetup>} BenchSetup
+ * @typedef {{ value: number | null, note: string | undefined, cpu: number | null, redisCpu: number | null }} StageFigure
+ */
+
+/**
+ * Sets the CPU affinity of every thread of a process (profiling mode only).
+ * @param {number | undefined} pid
+ * @param {number} cpu
+ */
 function pin(pid, cpu) {
   const result = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
   if (result.error || result.status !== 0) log(`warning: could not pin process ${pid} to CPU ${cpu}`);
 }
 
-const log = (...args) => console.error("[bench]", ...args);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (/** @type {unknown[]} */ ...args) => console.error("[bench]", ...args);
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------- lifecycle
 
 let finished = false;
+/**
+ * @param {string} reason
+ * @param {number} [code]
+ */
 async function abort(reason, code = 1) {
   if (finished) return;
   finished = true;
@@ -74,11 +99,22 @@ const watchdog = setTimeout(() => abort(`stopped: the run exceeded ${DEADLINE_MS
 watchdog.unref();
 process.once("SIGINT", () => abort("interrupted", 130));
 process.once("SIGTERM", () => abort("terminated", 143));
-process.on("unhandledRejection", (error) => abort(`failed: ${error?.stack ?? error}`));
+process.on("unhandledRejection", (error) => abort(`failed: ${stackOf(error)}`));
+
+/** @param {unknown} error */
+function stackOf(error) {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
 
 // ---------------------------------------------------------------- helpers
 
-/** Polls `check` every `everyMs` until it returns truthy or `timeoutMs` passes; returns its last value. */
+/**
+ * Polls `check` every `everyMs` until it returns truthy or `timeoutMs` passes; returns its last value.
+ * @template T
+ * @param {() => T | Promise<T>} check
+ * @param {{ timeoutMs: number, everyMs?: number }} options
+ * @returns {Promise<T>}
+ */
 async function poll(check, { timeoutMs, everyMs = 20 }) {
   const until = Date.now() + timeoutMs;
   let value = await check();
@@ -89,12 +125,22 @@ async function poll(check, { timeoutMs, everyMs = 20 }) {
   return value;
 }
 
+/** @type {{ phase: string, bytes: number, idle: number | null }[]} */
 const gatewayPeaks = [];
+/** @type {{ phase: string, bytes: number, tail: string }[]} */
 const gatewayLogs = [];
 
 /** Measurement windows in each profiled gateway process, in µs of the monotonic clock V8 samples use. */
+/** @type {{ file: string, label: string, from: number, to: number }[]} */
 const profileWindows = [];
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+/**
+ * @template T
+ * @param {GatewayProcess} handle
+ * @param {string} label
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
 async function profiled(handle, label, fn) {
   const from = monotonicMicros();
   try {
@@ -105,17 +151,30 @@ async function profiled(handle, label, fn) {
 }
 
 /** Redis's per-command counters (INFO commandstats): {command: {calls, usec}}. */
+/**
+ * @param {RedisClient} admin
+ * @returns {Promise<CommandStats>}
+ */
 async function commandStats(admin) {
   const text = await admin.info("commandstats");
+  /** @type {CommandStats} */
   const stats = {};
   for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    stats[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+    stats[/** @type {string} */ (m[1])] = { calls: Number(m[2]), usec: Number(m[3]) };
   }
   return stats;
 }
 
 /** Redis commands per unit of work between two commandstats snapshots, busiest first. */
+/** @type {string[]} */
 const redisWork = [];
+/**
+ * @param {string} label
+ * @param {CommandStats} before
+ * @param {CommandStats} after
+ * @param {number} units
+ * @param {string} unit
+ */
 function recordRedisWork(label, before, after, units, unit) {
   const rows = Object.entries(after)
     .map(([cmd, a]) => ({
@@ -136,14 +195,28 @@ function recordRedisWork(label, before, after, units, unit) {
   );
 }
 
-/** Runs `fn` and adds to its result the CPU time each process in `pids` spent meanwhile (µs). */
+/**
+ * Runs `fn` and adds to its result the CPU time each process in `pids` spent meanwhile (µs).
+ * @param {Record<string, number | undefined>} pids
+ * @param {() => ReturnType<typeof load>} fn
+ * @returns {Promise<LoadResult>}
+ */
 async function withCpu(pids, fn) {
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid) ?? 0]));
   const result = await fn();
-  result.cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid) - before[k]]));
-  return result;
+  const cpu = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, (cpuMicros(pid) ?? 0) - (before[k] ?? 0)]),
+  );
+  return { ...result, cpu };
 }
 
+/**
+ * @param {"serve" | "work"} role
+ * @param {string} phase
+ * @param {BenchSetup} setup
+ * @param {string} redisUrl
+ * @returns {Promise<GatewayProcess>}
+ */
 async function startGateway(role, phase, setup, redisUrl) {
   const port = role === "work" ? 0 : await freePort();
   const nodeArgs = PROFILE
@@ -159,14 +232,16 @@ async function startGateway(role, phase, setup, redisUrl) {
   await handle.ready;
   if (PIN) pin(handle.pid, 0);
   await sleep(100);
-  handle.url = `http://127.0.0.1:${port}`;
-  handle.phase = phase;
-  handle.idleRss = handle.rss();
-  handle.workers = (handle.output().match(/Queue workers:\s*(.*)/)?.[1] ?? "").trim();
-  handle.startOutput = handle.output();
-  return handle;
+  return Object.assign(handle, {
+    url: `http://127.0.0.1:${port}`,
+    phase,
+    idleRss: handle.rss(),
+    workers: (handle.output().match(/Queue workers:\s*(.*)/)?.[1] ?? "").trim(),
+    startOutput: handle.output(),
+  });
 }
 
+/** @param {GatewayProcess} handle */
 async function stopGateway(handle) {
   const peak = handle.peakRss();
   if (peak !== null) gatewayPeaks.push({ phase: handle.phase, bytes: peak, idle: handle.idleRss });
@@ -179,6 +254,12 @@ async function stopGateway(handle) {
 }
 
 /** POSTs `total` signals as batches of 100 with a few requests in flight; throws on any non-202. */
+/**
+ * @param {string} url
+ * @param {string} apiKey
+ * @param {number} total
+ * @param {string} tag
+ */
 async function preload(url, apiKey, total, tag) {
   const next = idSource(tag);
   const occurredAt = new Date().toISOString();
@@ -202,16 +283,26 @@ async function preload(url, apiKey, total, tag) {
 
 /** A local webhook receiver: checks the Standard Webhooks signature of each delivery (HMAC and timestamp; the event schema is not re-validated) and counts it. */
 async function startReceiver() {
-  const state = { count: 0, bad: 0, firstAt: 0, lastAt: 0, secrets: {} };
+  const state = {
+    count: 0,
+    bad: 0,
+    firstAt: 0,
+    lastAt: 0,
+    /** @type {Record<"street-a" | "street-b", string>} */
+    secrets: { "street-a": "", "street-b": "" },
+  };
+  /** @type {Partial<Record<"street-a" | "street-b", Webhook>>} */
   const verifiers = {};
   const server = createServer((req, res) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const org = req.url === "/a" ? "street-a" : "street-b";
       verifiers[org] ??= new Webhook(state.secrets[org]);
+      const verifier = verifiers[org];
       try {
-        verifiers[org].verifySignature(Buffer.concat(chunks), req.headers);
+        verifier.verifySignature(Buffer.concat(chunks), req.headers);
         state.count += 1;
         const now = performance.now();
         state.firstAt ||= now;
@@ -224,14 +315,34 @@ async function startReceiver() {
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  onCleanup(() => new Promise((r) => server.close(() => r())));
+  onCleanup(() => new Promise((r) => server.close(() => r(undefined))));
   server.keepAliveTimeout = 60_000;
-  return { url: `http://127.0.0.1:${server.address().port}`, state, server };
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return { url: `http://127.0.0.1:${port}`, state, server };
 }
 
 // ---------------------------------------------------------------- figures
 
+/**
+ * @typedef {object} Figure
+ * @property {string} name
+ * @property {number | null} value
+ * @property {string} unit
+ * @property {number | null} ceiling
+ * @property {number | null} ratio
+ * @property {string | null} target
+ * @property {boolean | null} met
+ * @property {string} [note]
+ */
+
+/** @type {Figure[]} */
 const figures = [];
+/**
+ * @param {string} name
+ * @param {number | null} value
+ * @param {string} unit
+ * @param {{ ceiling?: number | null, target?: string | null, ratioMin?: number, max?: number, note?: string | undefined }} [options]
+ */
 function figure(name, value, unit, { ceiling = null, target = null, ratioMin, max, note } = {}) {
   const ratio = value !== null && ceiling ? value / ceiling : null;
   let met = null;
@@ -240,6 +351,10 @@ function figure(name, value, unit, { ceiling = null, target = null, ratioMin, ma
   figures.push({ name, value, unit, ceiling, ratio, target, met, ...(note ? { note } : {}) });
 }
 
+/**
+ * @param {number | null | undefined} value
+ * @returns {number | null}
+ */
 function round(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return null;
   const abs = Math.abs(value);
@@ -258,8 +373,9 @@ function printTable() {
     f.met === null ? "-" : f.met ? "yes" : "NO",
   ]);
   const head = ["figure", "value", "unit", "ceiling", "ratio", "target", "met"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (/** @type {string[]} */ cells) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   const out = [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)];
   console.log(out.join("\n"));
   for (const f of figures) if (f.note) console.log(`  ${f.name}: ${f.note}`);
@@ -275,7 +391,7 @@ async function main() {
       if (name.endsWith(".cpuprofile")) rmSync(join(resultsDir, name));
     }
   }
-  const loadAtStart = loadavg()[0];
+  const loadAtStart = loadavg()[0] ?? 0;
   log(
     `${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}` +
       `${QUICK ? ", quick mode" : ""}${PROFILE ? ", profiling" : ""}; load average ${loadAtStart.toFixed(2)}`,
@@ -309,14 +425,14 @@ async function main() {
   //    Measured before and after the gateway's intake runs; the ceiling is the mean of the two,
   //    so a background load that changes during the run affects both sides alike.
   const honoIds = idSource("h");
-  const measureHono = async (when) => {
+  const measureHono = async (/** @type {string} */ when) => {
     log(`ceiling: bare Hono JSON POST (${when})`);
     const hono = spawnNode("bare hono", [join(here, "ceiling-hono.js"), String(await freePort())], {
       ready: /ready \d+/,
     });
     await hono.ready;
-    const honoUrl = `http://127.0.0.1:${hono.output().match(/ready (\d+)/)[1]}`;
-    const run = (seconds) =>
+    const honoUrl = `http://127.0.0.1:${hono.output().match(/ready (\d+)/)?.[1]}`;
+    const run = (/** @type {number} */ seconds) =>
       load({
         url: `${honoUrl}/v1/signals`,
         connections: CONNECTIONS,
@@ -337,7 +453,7 @@ async function main() {
   log("gateway: single-signal intake");
   let gw = await startGateway("serve", "intake-single", setup, redis.url);
   const singleIds = idSource("s");
-  const singleRun = (seconds) =>
+  const singleRun = (/** @type {number} */ seconds) =>
     load({
       url: `${gw.url}/v1/signals`,
       connections: CONNECTIONS,
@@ -361,7 +477,7 @@ async function main() {
   log(`gateway: batch intake (${BATCH_SIZE} per request, ${BATCH_CONNECTIONS} connections)`);
   gw = await startGateway("serve", "intake-batch", setup, redis.url);
   const batchIds = idSource("b");
-  const batchRun = (seconds) =>
+  const batchRun = (/** @type {number} */ seconds) =>
     load({
       url: `${gw.url}/v1/signals/batch`,
       connections: BATCH_CONNECTIONS,
@@ -384,8 +500,9 @@ async function main() {
   // 4. Ceiling: bare Hono again, then BullMQ addBulk and a no-op Worker on the same Redis,
   //    before and after processing and delivery (the ceiling is the mean of the two).
   const honoAfter = await measureHono("after");
-  const mean = (a, b) => (a + b) / 2;
-  const cpuPer = (r, key, n) => r.cpu[key] / n;
+  const mean = (/** @type {number} */ a, /** @type {number} */ b) => (a + b) / 2;
+  const cpuPer = (/** @type {LoadResult} */ r, /** @type {string} */ key, /** @type {number} */ n) =>
+    (r.cpu[key] ?? 0) / n;
   const honoResult = {
     cpuPerRequest: mean(
       cpuPer(honoBefore, "server", honoBefore.requests),
@@ -397,6 +514,7 @@ async function main() {
   };
   const honoPeak = Math.max(honoBefore.peakRss ?? 0, honoAfter.peakRss ?? 0) || null;
 
+  /** @param {string} when */
   const measureBull = async (when) => {
     log(`ceiling: BullMQ addBulk + no-op worker (${when})`);
     const before = await commandStats(admin);
@@ -405,7 +523,7 @@ async function main() {
     });
     const noopExit = await noop.exited;
     if (noopExit.code !== 0) throw new Error(`BullMQ ceiling failed:\n${noop.output()}`);
-    const result = JSON.parse(noop.output().trim().split("\n").pop());
+    const result = JSON.parse(lastLine(noop.output()));
     recordRedisWork(`BullMQ add + no-op (${when})`, before, await commandStats(admin), result.jobs, "job");
     await admin.flushall();
     log(
@@ -430,7 +548,7 @@ async function main() {
     nodeArgs: ["--expose-gc"],
   });
   if ((await sdkLocal.exited).code !== 0) throw new Error(`SDK measurement failed:\n${sdkLocal.output()}`);
-  const sdk = JSON.parse(sdkLocal.output().trim().split("\n").pop());
+  const sdk = JSON.parse(lastLine(sdkLocal.output()));
   log(
     `  ${sdk.cpuMicrosPerEnqueue.toFixed(1)} µs CPU per enqueue; ${(sdk.heapBytesQueued / MB).toFixed(1)} MB heap for ${sdk.queued}`,
   );
@@ -442,13 +560,13 @@ async function main() {
     env: { BENCH_API_KEY: setup.platformKey, BENCH_SDK_SIGNALS: String(SDK_SIGNALS) },
   });
   if ((await sdkE2eProc.exited).code !== 0) throw new Error(`SDK end-to-end failed:\n${sdkE2eProc.output()}`);
-  const sdkE2e = JSON.parse(sdkE2eProc.output().trim().split("\n").pop());
+  const sdkE2e = JSON.parse(lastLine(sdkE2eProc.output()));
   await stopGateway(gw);
   await admin.flushall();
   log(`  ${sdkE2e.perSecond.toFixed(0)} signals/s, ${sdkE2e.failed} failed`);
 
   // ------------------------------------------------------------ figures
-  const httpNote = (r) =>
+  const httpNote = (/** @type {LoadResult} */ r) =>
     r.non2xx || r.errors
       ? `${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)}), ${r.errors} errors`
       : undefined;
@@ -518,12 +636,12 @@ async function main() {
       `(${round(honoBefore.perSecond)} / ${round(honoAfter.perSecond)}), p50 ${round(honoResult.p50)} ms, p99 ${round(honoResult.p99)} ms; ` +
       `BullMQ addBulk ${round(bull.addPerSecond)} jobs/s, no-op processing ${round(bull.processPerSecond)} jobs/s ` +
       `(${round(bullBefore.processPerSecond)} / ${round(bullAfter.processPerSecond)})\n` +
-      `gateway peak RSS by phase: ${gatewayPeaks.map((p) => `${p.phase} ${(p.bytes / MB).toFixed(0)} MB (${(p.idle / MB).toFixed(0)} MB at start)`).join(", ")}\n` +
+      `gateway peak RSS by phase: ${gatewayPeaks.map((p) => `${p.phase} ${(p.bytes / MB).toFixed(0)} MB (${((p.idle ?? 0) / MB).toFixed(0)} MB at start)`).join(", ")}\n` +
       `Redis CPU: ${round(cpuPer(single, "redis", single.requests))} µs per single request, ` +
       `${round(cpuPer(batch, "redis", batch.requests * BATCH_SIZE))} µs per signal in batches, ` +
       `${round(pipeline.processing.redisCpu) ?? "n/a"} µs per signal processed, ` +
       `${round(pipeline.delivery.redisCpu) ?? "n/a"} µs per webhook delivered\n` +
-      `load average (1 min): ${loadAtStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end\n`,
+      `load average (1 min): ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end\n`,
   );
   printTable();
   const chatty = gatewayLogs.filter((l) => l.bytes > 100_000);
@@ -557,7 +675,16 @@ async function main() {
  * processing does not share the CPU with delivery; then it is resumed and the
  * clock runs until the receiver has every webhook.
  */
+/**
+ * @param {BenchSetup} setup
+ * @param {RedisServer} redis
+ * @param {RedisClient} admin
+ * @param {Receiver} receiver
+ * @param {number} redisPid
+ * @returns {Promise<{ processing: StageFigure, delivery: StageFigure }>}
+ */
 async function measurePipeline(setup, redis, admin, receiver, redisPid) {
+  /** @type {{ processing: StageFigure, delivery: StageFigure }} */
   const out = {
     processing: { value: null, note: undefined, cpu: null, redisCpu: null },
     delivery: { value: null, note: undefined, cpu: null, redisCpu: null },
@@ -572,7 +699,8 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
     const serve = await startGateway("serve", "preload", setup, redis.url);
     await preload(serve.url, setup.platformKey, PIPELINE_SIGNALS, "p");
     await stopGateway(serve);
-    const queued = await signals.getJobCountByTypes("paused", "wait");
+    // BullMQ 6 has no `paused` state: a paused queue keeps its jobs in `wait`.
+    const queued = await signals.getJobCountByTypes("wait");
     if (queued !== PIPELINE_SIGNALS)
       throw new Error(`expected ${PIPELINE_SIGNALS} queued signals, found ${queued}`);
 
@@ -596,7 +724,6 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
           async () =>
             (await signals.getJobCountByTypes(
               "wait",
-              "paused",
               "active",
               "delayed",
               "prioritized",
@@ -606,8 +733,8 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
         ),
       );
       const seconds = (performance.now() - t0) / 1000;
-      out.processing.cpu = (cpuMicros(work.pid) - cpu0[0]) / PIPELINE_SIGNALS;
-      out.processing.redisCpu = (cpuMicros(redisPid) - cpu0[1]) / PIPELINE_SIGNALS;
+      out.processing.cpu = ((cpuMicros(work.pid) ?? 0) - (cpu0[0] ?? 0)) / PIPELINE_SIGNALS;
+      out.processing.redisCpu = ((cpuMicros(redisPid) ?? 0) - (cpu0[1] ?? 0)) / PIPELINE_SIGNALS;
       recordRedisWork("processing", stats0, await commandStats(admin), PIPELINE_SIGNALS, "signal");
       const failed = await signals.getJobCountByTypes("failed");
       const processed = await countStatus(admin, setup.platformId, "processed");
@@ -624,7 +751,7 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
       );
 
       // Delivery: everything processing queued, sent to the local receiver.
-      const messages = await deliveries.getJobCountByTypes("paused", "wait", "delayed", "prioritized");
+      const messages = await deliveries.getJobCountByTypes("wait", "delayed", "prioritized");
       if (!/deliver/i.test(work.workers) || messages === 0) {
         out.delivery.note = `not measurable: ${messages} webhook messages were queued; workers: ${work.workers}`;
         log(`  ${out.delivery.note}`);
@@ -642,8 +769,9 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
         poll(() => receiver.state.count >= messages, { timeoutMs: dBudget }),
       );
       const dSeconds = (performance.now() - d0) / 1000;
-      out.delivery.cpu = (cpuMicros(work.pid) - dCpu0[0]) / Math.max(1, receiver.state.count);
-      out.delivery.redisCpu = (cpuMicros(redisPid) - dCpu0[1]) / Math.max(1, receiver.state.count);
+      const delivered = Math.max(1, receiver.state.count);
+      out.delivery.cpu = ((cpuMicros(work.pid) ?? 0) - (dCpu0[0] ?? 0)) / delivered;
+      out.delivery.redisCpu = ((cpuMicros(redisPid) ?? 0) - (dCpu0[1] ?? 0)) / delivered;
       const dStats1 = await commandStats(admin);
       recordRedisWork("delivery", dStats0, dStats1, Math.max(1, receiver.state.count), "webhook");
       if (!all) {
@@ -668,7 +796,12 @@ async function measurePipeline(setup, redis, admin, receiver, redisPid) {
   }
 }
 
-/** How many of the platform's signals have the given status (SCAN over their status hashes). */
+/**
+ * How many of the platform's signals have the given status (SCAN over their status hashes).
+ * @param {RedisClient} admin
+ * @param {string} platformId
+ * @param {string} status
+ */
 async function countStatus(admin, platformId, status) {
   let cursor = "0";
   let count = 0;
@@ -685,7 +818,7 @@ async function countStatus(admin, platformId, status) {
     if (keys.length) {
       const pipeline = admin.pipeline();
       for (const key of keys) pipeline.hget(key, "status");
-      for (const [, value] of await pipeline.exec()) if (value === status) count += 1;
+      for (const [, value] of (await pipeline.exec()) ?? []) if (value === status) count += 1;
     }
     rounds += 1;
   } while (cursor !== "0" && rounds < 10_000);
@@ -698,5 +831,10 @@ main().then(
     await cleanupAll();
     process.exit(0);
   },
-  (error) => abort(`failed: ${error?.stack ?? error}`),
+  (error) => abort(`failed: ${stackOf(error)}`),
 );
+
+/** The last line a child printed: its JSON result. @param {string} output */
+function lastLine(output) {
+  return output.trim().split("\n").at(-1) ?? "";
+}

@@ -1,3 +1,4 @@
+// @ts-check
 // SDK figures, in a process of their own (run with --expose-gc) so the heap
 // and CPU measured are the SDK's alone. Prints one JSON line.
 //   node --expose-gc sdk-child.js local        CPU per enqueue and memory with 10,000 queued (no traffic)
@@ -5,8 +6,8 @@
 import { GigBridge } from "@gigbridge/sdk";
 import { appealRequest } from "./lib/signals.js";
 
-const [mode, baseUrl] = process.argv.slice(2);
-const apiKey = process.env.BENCH_API_KEY;
+const [mode, baseUrl = ""] = process.argv.slice(2);
+const apiKey = process.env.BENCH_API_KEY ?? "";
 const gc = globalThis.gc;
 if (!gc) throw new Error("run with --expose-gc");
 
@@ -54,7 +55,9 @@ if (mode === "e2e") {
   const client = new GigBridge({ apiKey, baseUrl, flushAt: 100 });
   let accepted = 0;
   let failed = 0;
+  /** @type {string[]} */
   const firstError = [];
+  /** @type {Promise<void>[]} */
   const pending = [];
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();

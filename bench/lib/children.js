@@ -1,7 +1,30 @@
+// @ts-check
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-/** Every child this run started; all are killed on exit, error or signal. */
+/**
+ * @typedef {object} SpawnOptions
+ * @property {Record<string, string>} [env]
+ * @property {string[]} [nodeArgs]
+ * @property {RegExp} [ready] output on stdout that marks the child as started
+ * @property {number} [readyTimeoutMs]
+ */
+
+/**
+ * @typedef {object} Child
+ * @property {string} name
+ * @property {import("node:child_process").ChildProcessByStdio<null, import("node:stream").Readable, import("node:stream").Readable>} child
+ * @property {number | undefined} pid
+ * @property {number} loggedBytes
+ * @property {() => string} output
+ * @property {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} exited
+ * @property {() => number | null} peakRss
+ * @property {() => number | null} rss
+ * @property {(graceMs?: number) => Promise<void>} stop
+ * @property {Promise<void>} [ready] settles once `ready` matched (only when given)
+ */
+
+/** Every child this run started; all are killed on exit, error or signal. @type {Set<Child>} */
 const children = new Set();
 
 /**
@@ -10,14 +33,22 @@ const children = new Set();
  * after that only the size of its output and its last chunk are kept, so a
  * chatty child costs the parent (the load generator) next to nothing.
  */
+/**
+ * @param {string} name
+ * @param {string[]} args
+ * @param {SpawnOptions} [options]
+ * @returns {Child}
+ */
 export function spawnNode(name, args, { env = {}, nodeArgs = [], ready, readyTimeoutMs = 20_000 } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  /** @type {Buffer | string} */
   let lastChunk = "";
   let quiet = false;
+  /** @param {Buffer} chunk */
   const keep = (chunk) => {
     if (quiet) {
       handle.loggedBytes += chunk.length;
@@ -29,6 +60,7 @@ export function spawnNode(name, args, { env = {}, nodeArgs = [], ready, readyTim
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
+  /** @type {Child} */
   const handle = {
     name,
     child,
@@ -53,7 +85,7 @@ export function spawnNode(name, args, { env = {}, nodeArgs = [], ready, readyTim
   children.add(handle);
   handle.exited.then(() => children.delete(handle));
   if (ready) {
-    handle.ready = new Promise((resolve, reject) => {
+    handle.ready = new Promise((/** @type {(value?: void) => void} */ resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${name} did not start within ${readyTimeoutMs} ms:\n${output}`)),
         readyTimeoutMs,
@@ -77,7 +109,12 @@ export function spawnNode(name, args, { env = {}, nodeArgs = [], ready, readyTim
   return handle;
 }
 
-/** Reads a `kB` field of /proc/<pid>/status, in bytes; null when the process is gone. */
+/**
+ * Reads a `kB` field of /proc/<pid>/status, in bytes; null when the process is gone.
+ * @param {number | undefined} pid
+ * @param {string} field
+ * @returns {number | null}
+ */
 export function readStatus(pid, field) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -99,7 +136,9 @@ export function killAll() {
 }
 
 /** Extra cleanups (e.g. redis-server) run by `killAll` paths. */
+/** @type {(() => unknown)[]} */
 const cleanups = [];
+/** @param {() => unknown} fn */
 export function onCleanup(fn) {
   cleanups.push(fn);
 }
@@ -112,7 +151,11 @@ export async function cleanupAll() {
   }
 }
 
-/** CPU time (user + system) a process has used so far, in microseconds; null when it is gone. */
+/**
+ * CPU time (user + system) a process has used so far, in microseconds; null when it is gone.
+ * @param {number | undefined} pid
+ * @returns {number | null}
+ */
 export function cpuMicros(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -1,15 +1,19 @@
+// @ts-check
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const hash = (key) => `sha256:${createHash("sha256").update(key).digest("hex")}`;
+const hash = (/** @type {string} */ key) => `sha256:${createHash("sha256").update(key).digest("hex")}`;
 
 /**
  * A configuration for the benchmark: one platform, a district with two streets
  * (appeals alternate between them), one webhook endpoint per street pointing at
  * the local receiver, and a rate limit far above what one machine can send.
  * Keys, webhook secrets and the master key are random per run and never printed.
+ */
+/**
+ * @param {{ receiverUrl: string, concurrencyPerEndpoint: number }} options
  */
 export function benchSetup({ receiverUrl, concurrencyPerEndpoint }) {
   const platformKey = `gb_pk_bench_${randomBytes(24).toString("base64url")}`;

@@ -1,9 +1,13 @@
+// @ts-check
 import autocannon from "autocannon";
 
 /**
  * Runs autocannon against a URL with a fresh body per request (`makeBody`), and
  * returns the rate of 2xx answers, latency percentiles in ms and error counts.
  * Only 127.0.0.1 targets are allowed.
+ */
+/**
+ * @param {{ url: string, connections: number, seconds: number, headers?: Record<string, string>, makeBody: () => string }} options
  */
 export async function load({ url, connections, seconds, headers = {}, makeBody }) {
   const target = new URL(url);

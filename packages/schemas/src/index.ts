@@ -9,6 +9,7 @@ export {
   type InvalidEventFixture,
   type InvalidFixture,
   type InvalidSignalFixture,
+  type InvalidTaskFixture,
 } from "./fixtures/index.js";
 export * from "./primitives/index.js";
 export * from "./problem/index.js";

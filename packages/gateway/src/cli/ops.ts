@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { Credentials } from "../core/credentials.js";
 import { commandConnection, connect } from "../core/redis.js";
-import type { AuditEntry, Failure, FailureDetail, Replay } from "../ops/schemas.js";
+import type {
+  AuditEntry,
+  EndpointAttempts,
+  Failure,
+  FailureDetail,
+  MessageAttempts,
+  OpsAttempt,
+  Replay,
+} from "../ops/schemas.js";
 
 /**
  * `gigbridge ops`: the operator console on the command line. Everything but
@@ -15,6 +23,9 @@ const usage = `Usage: gigbridge ops <command> [options]
 Commands:
   failures [filters] [--limit n] [--cursor c] [--all]   list failed work, newest first
   show <id>                                             one failure with its attempts
+  attempts <message-id> [--org o]                       a message's state and attempts, delivered, retrying
+                                                        or failed (--org once its job is gone)
+  attempts --org o --endpoint e [--limit n]             an endpoint's recent attempts, newest first
   replay (--ids <id,...|-> | filters | --all) [--dry-run] [--no-wait]
                                                         replay failed work; waits with a progress bar
   audit [--operator n] [--action a] [--since T] [--limit n] [--cursor c]
@@ -98,6 +109,8 @@ export async function opsCommand(args: string[]): Promise<number> {
         return await failures(rest);
       case "show":
         return await show(rest);
+      case "attempts":
+        return await attempts(rest);
       case "replay":
         return await replay(rest);
       case "audit":
@@ -366,6 +379,67 @@ async function show(args: string[]): Promise<number> {
     return lines.join("\n");
   });
   return EXIT.ok;
+}
+
+function attemptRows(items: OpsAttempt[], withMessage: boolean): string {
+  return table(
+    [...(withMessage ? ["MESSAGE"] : []), "#", "AT", "OUTCOME", "STATUS", "LATENCY", "ERROR"],
+    items.map((a) => [
+      ...(withMessage ? [a.messageId] : []),
+      String(a.attempt),
+      when(a.attemptedAt),
+      a.outcome,
+      a.status === undefined ? "-" : String(a.status),
+      `${a.latencyMs} ms`,
+      a.error ?? "",
+    ]),
+  );
+}
+
+async function attempts(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    org: { type: "string" },
+    endpoint: { type: "string" },
+    limit: { type: "string" },
+  });
+  if (values.help) return help();
+  const target = api(values);
+  const [messageId] = positionals;
+  if (messageId !== undefined && positionals.length === 1 && values.endpoint === undefined && !values.limit) {
+    const query = values.org ? `?${new URLSearchParams({ orgId: values.org })}` : "";
+    const read = await call<MessageAttempts>(
+      target,
+      "GET",
+      `/v1/ops/messages/${encodeURIComponent(messageId)}/attempts${query}`,
+    );
+    print(values, read, () =>
+      [
+        `${read.messageId} (webhook-id)`,
+        `  state:    ${read.state}`,
+        `  org:      ${read.orgId}`,
+        ...(read.endpointId ? [`  endpoint: ${read.endpointId}`] : []),
+        ...(read.type ? [`  type:     ${read.type}`] : []),
+        "",
+        read.items.length > 0 ? attemptRows(read.items, false) : "No attempts yet.",
+      ].join("\n"),
+    );
+    return EXIT.ok;
+  }
+  if (positionals.length === 0 && values.org && values.endpoint) {
+    const query = values.limit ? `?${new URLSearchParams({ limit: values.limit })}` : "";
+    const path = `/v1/ops/orgs/${encodeURIComponent(values.org)}/endpoints/${encodeURIComponent(values.endpoint)}/attempts${query}`;
+    const read = await call<EndpointAttempts>(target, "GET", path);
+    print(values, read, () =>
+      read.items.length > 0
+        ? `${attemptRows(read.items, true)}\n${read.items.length} shown, newest first.`
+        : `No attempts logged for ${values.org}/${values.endpoint}.`,
+    );
+    return EXIT.ok;
+  }
+  throw new CliError(
+    "usage: gigbridge ops attempts <message-id> [--org o]\n       gigbridge ops attempts --org o --endpoint e [--limit n]",
+    EXIT.usage,
+  );
 }
 
 async function readIds(spec: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import type { Gateway } from "../core/context.js";
+import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
 import { healthLua } from "./health.js";
@@ -118,6 +119,17 @@ export interface AttemptPosition {
   attempt: number;
 }
 
+/** The cursor after an attempt, for any attempt list. */
+export const attemptCursor = (p: AttemptPosition) => encodeCursor([p.attemptedAt, p.messageId, p.attempt]);
+
+/** The position a cursor from {@link attemptCursor} holds; 422 for anything else. */
+export const readAttemptCursor = (cursor: string): AttemptPosition =>
+  decodeCursor(cursor, ([attemptedAt, messageId, attempt]) =>
+    isString(attemptedAt) && isString(messageId) && isNumber(attempt)
+      ? { attemptedAt, messageId, attempt }
+      : undefined,
+  );
+
 /** Reads a stored attempt; entries written before the field was named `attemptedAt` said `at`. */
 function fromStored(entry: string): Attempt {
   const { at, ...rest } = JSON.parse(entry) as Attempt & { at?: string };
@@ -132,7 +144,7 @@ const samePosition = (a: Attempt, p: AttemptPosition) =>
  * logs are short and capped, so a page is cut from the whole log: new attempts arriving between
  * pages do not shift it, and an attempt trimmed since is passed by its time.
  */
-function pageOf(newestFirst: Attempt[], after: AttemptPosition | undefined, limit: number) {
+export function pageOf(newestFirst: Attempt[], after: AttemptPosition | undefined, limit: number) {
   let start = 0;
   if (after) {
     const at = newestFirst.findIndex((a) => samePosition(a, after));

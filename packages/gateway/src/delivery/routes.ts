@@ -10,11 +10,11 @@ import {
 } from "@gigbridge/schemas";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Gateway } from "../core/context.js";
-import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
+import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { routesApp } from "../http/app.js";
 import { requireOrg, securitySchemes } from "../http/auth.js";
 import { problemDoc } from "../http/problem.js";
-import { type AttemptPosition, listEndpointAttempts } from "./attempts.js";
+import { attemptCursor, listEndpointAttempts, readAttemptCursor } from "./attempts.js";
 import { deliverOnce } from "./deliver.js";
 import {
   createEndpoint,
@@ -144,11 +144,6 @@ const attemptPageSchema = pageSchema(attemptSchema, "Attempt", "newest first", {
 /** An endpoint list's position: the last endpoint's creation time ("" for a configured one) and id. */
 const readEndpointCursor = ([createdAt, id]: unknown[]) =>
   isString(createdAt) && isString(id) ? { createdAt, id } : undefined;
-
-const readAttemptCursor = ([attemptedAt, messageId, attempt]: unknown[]): AttemptPosition | undefined =>
-  isString(attemptedAt) && isString(messageId) && isNumber(attempt)
-    ? { attemptedAt, messageId, attempt }
-    : undefined;
 
 const testResultSchema = z
   .object({
@@ -398,13 +393,11 @@ export function endpointRoutes(gw: Gateway) {
     const orgId = c.get("org").id;
     const { id } = c.req.valid("param");
     const { limit, cursor, messageId } = c.req.valid("query");
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, readAttemptCursor);
+    const after = cursor === undefined ? undefined : readAttemptCursor(cursor);
     await getEndpoint(gw, orgId, id);
     const page = await listEndpointAttempts(gw, orgId, id, { limit, after, messageId });
     const items = page.items.map((a) => ({ ...a, at: a.attemptedAt }));
-    const nextCursor = page.next
-      ? encodeCursor([page.next.attemptedAt, page.next.messageId, page.next.attempt])
-      : null;
+    const nextCursor = page.next ? attemptCursor(page.next) : null;
     return c.json({ items, nextCursor, attempts: items }, 200);
   });
 

@@ -135,13 +135,16 @@ export class LogCapture extends Writable {
   }
 }
 
-/** A gateway on `redisUrl` with the delivery routes mounted behind the real org-key auth. */
-export async function startTestGateway(redisUrl: string, config: GatewayConfig) {
+/**
+ * A gateway on `redisUrl` (flushed) with the delivery routes mounted behind the real org-key auth.
+ * Gateways that play processes of one deployment share a `masterKey`.
+ */
+export async function startTestGateway(redisUrl: string, config: GatewayConfig, masterKey = randomBytes(32)) {
   const logs = new LogCapture();
   const gw = await createGateway({
     config,
     redisUrl,
-    masterKey: randomBytes(32),
+    masterKey,
     logger: createLogger({ level: "info", destination: logs }),
   });
   await connect(gw.redis);

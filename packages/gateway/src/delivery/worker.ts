@@ -1,4 +1,4 @@
-import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
@@ -9,6 +9,7 @@ import { attemptOnce, deliveryAgent } from "./deliver.js";
 import { findEndpoint } from "./endpoints.js";
 import type { DisabledReason } from "./health.js";
 import { deliveryKeys } from "./keys.js";
+import { deliveryLockMs } from "./lock.js";
 import { deliveryMetrics } from "./metrics.js";
 import type { LookupAll } from "./network.js";
 import { DELIVERY_BACKOFF, type DeliveryJobData, enqueueEvent, webhookBody } from "./outbox.js";
@@ -48,6 +49,11 @@ export interface DeliveryWorkerOptions {
     reason: DisabledReason;
     at: string;
   }) => void;
+  /**
+   * Lock settings that replace the derived ones (tests: `skipLockRenewal` stands in for an
+   * event loop stalled past every renewal, `lockDuration` for a lock shorter than an attempt).
+   */
+  lock?: Pick<WorkerOptions, "lockDuration" | "skipLockRenewal" | "stalledInterval">;
 }
 
 export type DeliveryWorker = WorkerHandle<Worker<DeliveryJobData>>;
@@ -68,7 +74,9 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   const { name, prefix } = queues.deliveries;
   const agent: Agent = deliveryAgent(gw, options.lookup);
   const metrics = deliveryMetrics(gw);
-  const leaseMs = gw.config.delivery.timeout + 30_000;
+  const lockMs = deliveryLockMs(gw.config.delivery.timeout);
+  // The endpoint slot outlives the job's lock, so a slot never frees while its attempt may still run.
+  const leaseMs = lockMs + 15_000;
 
   const disabled = (orgId: string, endpointId: string, reason: DisabledReason) => {
     const at = new Date(gw.now()).toISOString();
@@ -187,6 +195,8 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
     connection,
     prefix,
     concurrency: options.concurrency ?? 64,
+    lockDuration: lockMs,
+    ...options.lock,
     settings: {
       backoffStrategy: (attemptsMade, type, error) => {
         if (type !== DELIVERY_BACKOFF) return -1;

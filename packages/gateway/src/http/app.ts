@@ -89,6 +89,13 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
     document ??= withProblemKinds(app.getOpenAPI31Document(documentConfig) as OpenApiDocument);
     return c.json(document);
   });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Documentation"],
+    summary: "This OpenAPI 3.1 document",
+    responses: { 200: { description: "The document", content: { "application/json": { schema: {} } } } },
+  });
   app.route("/", docsRoutes());
   app.route("/", problemRoutes());
   for (const path of ["/problems", "/problems/{kind}"]) {

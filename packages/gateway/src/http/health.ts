@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Cluster } from "ioredis";
 import type { Gateway } from "../core/context.js";
 import type { RedisClient } from "../core/redis.js";
@@ -16,19 +16,62 @@ export interface Readiness {
  * while it is 503 and resume by themselves when Redis is back.
  */
 export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
-  const app = new Hono<AppEnv>();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readyRoute, async (c) => {
     const redis = await pingWithin(gw, 1000);
     const workers = checks().map((w) => ({ name: w.name, ready: w.ready() }));
     const ok = redis && workers.every((w) => w.ready);
-    return c.json(
-      { status: ok ? "ready" : "unavailable", redis: redis ? "up" : "down", workers },
-      ok ? 200 : 503,
-    );
+    const body = { redis: redis ? ("up" as const) : ("down" as const), workers };
+    return ok
+      ? c.json({ status: "ready" as const, ...body }, 200)
+      : c.json({ status: "unavailable" as const, ...body }, 503);
   });
   return app;
 }
+
+const tags = ["Probes"];
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags,
+  summary: "Liveness: the process answers",
+  responses: {
+    200: {
+      description: "Alive",
+      content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
+    },
+  },
+});
+
+const readinessSchema = z
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    redis: z
+      .enum(["up", "down"])
+      .describe("Whether Redis (every master, on a cluster) answered within a second."),
+    workers: z
+      .array(z.object({ name: z.string(), ready: z.boolean() }))
+      .describe("The queue workers this process runs, each running or not."),
+  })
+  .openapi("Readiness");
+
+const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags,
+  summary: "Readiness: Redis answers and every worker of this process runs",
+  description:
+    "Load balancers stop sending traffic while it is 503 and resume by themselves when it is 200 again.",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: readinessSchema } } },
+    503: {
+      description: "Not ready: Redis is down or a worker stopped",
+      content: { "application/json": { schema: readinessSchema } },
+    },
+  },
+});
 
 async function pingWithin(gw: Gateway, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,9 +4,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint } from "../delivery/endpoints.js";
+import { enqueueEvent } from "../delivery/outbox.js";
+import { Receiver } from "../delivery/testing.js";
+import { startDeliveryWorker } from "../delivery/worker.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { startReplayWorker } from "./replays.js";
-import type { AuditEntry, Failure } from "./schemas.js";
+import type { AuditEntry, EndpointAttempts, Failure, MessageAttempts } from "./schemas.js";
 import { appeal, send, startStandInProcessor, waitForFailed } from "./testing.js";
 
 const root = resolve(import.meta.dirname, "../../../..");
@@ -165,6 +169,62 @@ describe("gigbridge ops (the built binary against a running gateway)", () => {
     expect(away.code).toBe(6);
     expect(away.stderr).toContain("cannot reach the gateway");
     expect((await gigbridge(["ops", "nonsense"], env)).code).toBe(2);
+  });
+
+  it("reads a delivered message's attempts and an endpoint's", async () => {
+    const receiver = await Receiver.start();
+    const worker = startDeliveryWorker(t.running.gw);
+    try {
+      receiver.reply = () => ({ status: 200, body: "the receiver's own words" });
+      const { endpoint } = await createEndpoint(t.running.gw, "street-a", { url: receiver.url });
+      const {
+        messageIds: [messageId],
+      } = await enqueueEvent(t.running.gw, {
+        eventId: "cli-attempts-1",
+        orgId: "street-a",
+        type: "endpoint.ping",
+        data: { endpointId: endpoint.id, message: "hello" },
+      });
+      const viewer = { ...env, GIGBRIDGE_OPS_TOKEN: testKeys.viewer };
+      const read = await waitFor(
+        async () => {
+          const run = await gigbridge(["ops", "attempts", messageId as string, "--json"], viewer);
+          const body = run.code === 0 ? (JSON.parse(run.stdout) as MessageAttempts) : undefined;
+          return body?.state === "delivered" ? body : undefined;
+        },
+        { description: "the message to read as delivered" },
+      );
+      expect(read).toMatchObject({
+        messageId,
+        orgId: "street-a",
+        endpointId: endpoint.id,
+        type: "endpoint.ping",
+      });
+      expect(read.items.map((a) => [a.attempt, a.outcome, a.status])).toEqual([[1, "success", 200]]);
+
+      const human = await gigbridge(["ops", "attempts", messageId as string], viewer);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain("state:    delivered");
+      expect(human.stdout).toMatch(/1 +\S+ \S+ +success +200/);
+      expect(human.stdout).not.toContain("the receiver's own words");
+
+      const byEndpoint = await gigbridge(
+        ["ops", "attempts", "--org", "street-a", "--endpoint", endpoint.id, "--json"],
+        viewer,
+      );
+      expect(byEndpoint.code).toBe(0);
+      const listed = JSON.parse(byEndpoint.stdout) as EndpointAttempts;
+      expect(listed.items.map((a) => [a.messageId, a.status])).toEqual([[messageId, 200]]);
+
+      expect((await gigbridge(["ops", "attempts", "msg_0000"], viewer)).code).toBe(4);
+      expect((await gigbridge(["ops", "attempts", "--org", "street-a"], viewer)).code).toBe(2);
+      expect(
+        (await gigbridge(["ops", "attempts", "--org", "street-a", "--endpoint", "nope"], viewer)).code,
+      ).toBe(4);
+    } finally {
+      await worker.close();
+      await receiver.close();
+    }
   });
 
   it("creates operator tokens in Redis that the gateway accepts with their role", async () => {

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Receiver } from "../delivery/testing.js";
 import { getTask } from "../tasks/store.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
-import type { AuditEntry, Failure, FailureDetail, Replay } from "./schemas.js";
+import type {
+  AuditEntry,
+  EndpointAttempts,
+  Failure,
+  FailureDetail,
+  MessageAttempts,
+  Replay,
+} from "./schemas.js";
 import { appeal, ops, send, waitForFailed } from "./testing.js";
 
 type Page = { items: Failure[]; nextCursor: string | null; next?: string | null };
@@ -210,5 +217,92 @@ describe("operator console end to end", () => {
       ["operator", "accepted", `street-a/${endpoint}`],
       ["viewer", "denied", `street-a/${endpoint}`],
     ]);
+  });
+
+  it("reads any message's attempts (delivered, failed, retrying) and an endpoint's, without response bodies", async () => {
+    const secret = "receiver-private-body";
+    const attemptsOf = (id: string, query = "", key = testKeys.viewer) =>
+      ops<MessageAttempts>(t, "GET", `/v1/ops/messages/${id}/attempts${query}`, { key });
+
+    receiver.reply = () => ({ status: 200, body: secret });
+    let before = receiver.requests.length;
+    await send(t, [appeal("e2e-a-1", "110105001")]);
+    await waitFor(() => receiver.requests.length === before + 1, { description: "the delivery" });
+    const delivered = webhookIds(before)[0] as string;
+    await waitFor(async () => (await attemptsOf(delivered)).body.state === "delivered", {
+      description: "the message to read as delivered",
+    });
+    const read = await attemptsOf(delivered);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({
+      messageId: delivered,
+      orgId: "street-a",
+      endpointId: endpoint,
+      type: "task.created",
+      nextCursor: null,
+    });
+    expect(read.body.items.map((a) => [a.attempt, a.outcome, a.status])).toEqual([[1, "success", 200]]);
+    expect(JSON.stringify(read.body)).not.toContain(secret);
+
+    receiver.reply = () => ({ status: 500, body: secret });
+    before = receiver.requests.length;
+    await send(t, [appeal("e2e-a-2", "110105001")]);
+    await waitForFailed(t, "deliveries", 1);
+    const failed = webhookIds(before)[0] as string;
+    const failedRead = await attemptsOf(failed);
+    expect(failedRead.body.state).toBe("failed");
+    // Newest first, like every attempt list.
+    expect(failedRead.body.items.map((a) => [a.attempt, a.outcome, a.status])).toEqual([
+      [3, "retry", 500],
+      [2, "retry", 500],
+      [1, "retry", 500],
+    ]);
+    // The failures view shows the same attempts (oldest first, as a log), redacted the same way.
+    const shown = await ops<FailureDetail>(t, "GET", `/v1/ops/failures/deliveries:${failed}`);
+    expect(shown.body.attemptLog.map((a) => [a.attempt, a.outcome, a.status, a.error])).toEqual(
+      failedRead.body.items.map((a) => [a.attempt, a.outcome, a.status, a.error]).reverse(),
+    );
+
+    // A Retry-After far ahead holds the message between attempts: retrying, not failed.
+    receiver.reply = () => ({ status: 503, headers: { "retry-after": "3600" }, body: secret });
+    before = receiver.requests.length;
+    await send(t, [appeal("e2e-a-3", "110105001")]);
+    await waitFor(() => receiver.requests.length === before + 1, { description: "the first attempt" });
+    const retrying = webhookIds(before)[0] as string;
+    await waitFor(async () => (await attemptsOf(retrying)).body.state === "retrying", {
+      description: "the message to read as retrying",
+    });
+    expect((await attemptsOf(retrying)).body.items.map((a) => [a.outcome, a.status])).toEqual([
+      ["retry", 503],
+    ]);
+
+    const byEndpoint = await ops<EndpointAttempts>(
+      t,
+      "GET",
+      `/v1/ops/orgs/street-a/endpoints/${endpoint}/attempts?limit=5`,
+      { key: testKeys.viewer },
+    );
+    expect(byEndpoint.status).toBe(200);
+    expect(byEndpoint.body.items.map((a) => [a.messageId, a.status])).toEqual([
+      [retrying, 503],
+      [failed, 500],
+      [failed, 500],
+      [failed, 500],
+      [delivered, 200],
+    ]);
+    expect(JSON.stringify(byEndpoint.body)).not.toContain(secret);
+
+    // Once the job is gone only the log remains: it needs the org, and the right one.
+    await t.running.gw.queue("deliveries").remove(delivered);
+    expect((await attemptsOf(delivered)).status).toBe(404);
+    const removed = await attemptsOf(delivered, "?orgId=street-a");
+    expect(removed.body).toMatchObject({ state: "removed", orgId: "street-a", endpointId: endpoint });
+    expect(removed.body.items).toHaveLength(1);
+    expect((await attemptsOf(delivered, "?org=street-b")).status).toBe(404);
+    expect((await attemptsOf(failed, "?org=street-b")).status).toBe(404);
+    expect((await attemptsOf("msg_0000")).status).toBe(404);
+    expect((await attemptsOf("not-a-message")).status).toBe(422);
+    expect((await ops(t, "GET", "/v1/ops/orgs/street-a/endpoints/nope/attempts")).status).toBe(404);
+    expect((await t.call("GET", `/v1/ops/messages/${delivered}/attempts`)).status).toBe(401);
   });
 });

@@ -78,11 +78,15 @@ describe("operator console API (stand-in processing)", () => {
       "/v1/ops/audit",
       "/v1/ops/orgs",
       "/v1/ops/orgs/{orgId}/endpoints/{endpointId}/enable",
+      "/v1/ops/orgs/{orgId}/endpoints/{endpointId}/attempts",
+      "/v1/ops/messages/{id}/attempts",
     ]) {
       const operations = Object.values(doc.paths[path] ?? {});
       expect(operations.length, path).toBeGreaterThan(0);
       for (const op of operations) expect(op.security).toEqual([{ operatorToken: [] }]);
     }
+    // Browsers reach the queue view with Basic credentials as well.
+    expect(doc.paths["/ops/queues"]?.get?.security).toEqual([{ operatorToken: [] }, { operatorBasic: [] }]);
   });
 
   it("refuses without a token (401), with a platform key (403), and lets a viewer read", async () => {

@@ -5,6 +5,7 @@ import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { ConflictError, ForbiddenError, ValidationError } from "../core/errors.js";
 import type { Org } from "../core/orgs.js";
+import { readAttemptCursor } from "../delivery/attempts.js";
 import { findEndpoint } from "../delivery/endpoints.js";
 import { EndpointNotFoundError } from "../delivery/errors.js";
 import { enableEndpoint } from "../delivery/health.js";
@@ -12,18 +13,21 @@ import { routesApp } from "../http/app.js";
 import { requireOperator, securitySchemes } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { problemDoc } from "../http/problem.js";
+import { endpointAttempts, messageAttempts } from "./attempts.js";
 import { appendAudit, listAudit } from "./audit.js";
-import { queueBoardRoutes } from "./board.js";
+import { BOARD_PATH, queueBoardRoutes } from "./board.js";
 import { getFailure, listFailures } from "./failures.js";
 import { getReplay, type Operator, requestReplay } from "./replays.js";
 import {
   auditPageSchema,
   auditQuerySchema,
   dryRunSchema,
+  endpointAttemptsSchema,
   failureDetailSchema,
   failureIdSchema,
   failurePageSchema,
   failureQuerySchema,
+  messageAttemptsSchema,
   replayRequestSchema,
   replaySchema,
 } from "./schemas.js";
@@ -36,6 +40,7 @@ const common = {
 };
 
 const security = [{ [securitySchemes.operator]: [] }];
+const BOARD_BASIC = "operatorBasic";
 const tags = ["Operations"];
 const json = <T>(schema: T, description: string) => ({
   description,
@@ -66,6 +71,53 @@ const showFailureRoute = createRoute({
   responses: {
     200: json(failureDetailSchema, "The failure"),
     404: problemDoc("Not failed now: replayed, removed, or never there"),
+    ...common,
+  },
+});
+
+const name = z.string().min(1).max(64);
+
+const messageAttemptsRoute = createRoute({
+  method: "get",
+  path: "/v1/ops/messages/{id}/attempts",
+  tags,
+  security,
+  summary: "A webhook message's state and attempts, whether delivered, retrying or failed",
+  description:
+    "The message id is the `webhook-id` receivers see (`messageId` in failures). The org is found from the message while its job is kept (delivered messages 7 days, failed ones until replayed or removed); after that give `org` to read the attempt log, kept 30 days. Response bodies are left out, as in the failures view.",
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^msg_[A-Za-z0-9]{1,64}$/)
+        .openapi({ example: "msg_3f2a..." }),
+    }),
+    query: pageQuerySchema.extend({
+      orgId: name.optional().describe("The message's org; needed once its job is gone."),
+      org: deprecatedAlias(name, "orgId"),
+    }),
+  },
+  responses: {
+    200: json(messageAttemptsSchema, "The message and its attempts, newest first"),
+    404: problemDoc("No such message (for this org), and no attempts logged for it"),
+    ...common,
+  },
+});
+
+const endpointAttemptsRoute = createRoute({
+  method: "get",
+  path: "/v1/ops/orgs/{orgId}/endpoints/{endpointId}/attempts",
+  tags,
+  security,
+  summary: "An endpoint's recent delivery attempts across messages, newest first",
+  description: "Response bodies are left out, as in the failures view.",
+  request: {
+    params: z.object({ orgId: name, endpointId: name }),
+    query: pageQuerySchema,
+  },
+  responses: {
+    200: json(endpointAttemptsSchema, "A page of the endpoint's attempts, newest first"),
+    404: problemDoc("No such endpoint for this org, and no attempts logged for it"),
     ...common,
   },
 });
@@ -200,6 +252,19 @@ export function opsRoutes(gw: Gateway) {
 
   app.openapi(showFailureRoute, async (c) => c.json(await getFailure(gw, c.req.valid("param").id), 200));
 
+  app.openapi(messageAttemptsRoute, async (c) => {
+    const { orgId, org, limit, cursor } = c.req.valid("query");
+    const after = cursor === undefined ? undefined : readAttemptCursor(cursor);
+    return c.json(await messageAttempts(gw, c.req.valid("param").id, orgId ?? org, { limit, after }), 200);
+  });
+
+  app.openapi(endpointAttemptsRoute, async (c) => {
+    const { orgId, endpointId } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    const after = cursor === undefined ? undefined : readAttemptCursor(cursor);
+    return c.json(await endpointAttempts(gw, orgId, endpointId, { limit, after }), 200);
+  });
+
   app.openapi(replayRoute, async (c) => {
     const body = c.req.valid("json");
     // A dry run changes nothing, so a viewer may count what a replay would take.
@@ -263,6 +328,24 @@ export function opsRoutes(gw: Gateway) {
     return c.json({ orgId: org, endpointId: endpoint, enabled: true as const, org, endpoint }, 200);
   });
 
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: BOARD_PATH,
+    tags,
+    security: [...security, { [BOARD_BASIC]: [] }],
+    summary: "The queue view (bull-board): every queue's jobs; read-only for viewer tokens",
+    description:
+      "A web page and its assets under `/ops/queues/...`. Browsers sign in with HTTP Basic (any user name, the operator token as password) or once with `?token=<token>`, which sets a cookie. Changes made through the board need the `operator` role, come from this origin, and are audited.",
+    responses: {
+      200: { description: "The board (HTML)", content: { "text/html": { schema: z.string() } } },
+      401: problemDoc("No operator token; answers `WWW-Authenticate: Basic`"),
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", BOARD_BASIC, {
+    type: "http",
+    scheme: "basic",
+    description: "For browsers on the queue view: any user name, the operator token as password.",
+  });
   app.route("/", queueBoardRoutes(gw));
   return app;
 }

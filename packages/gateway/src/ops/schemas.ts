@@ -1,4 +1,10 @@
-import { deprecatedAlias, pageQuerySchema, pageSchema, timestampSchema } from "@gigbridge/schemas";
+import {
+  deprecatedAlias,
+  nextCursorSchema,
+  pageQuerySchema,
+  pageSchema,
+  timestampSchema,
+} from "@gigbridge/schemas";
 import { z } from "@hono/zod-openapi";
 
 /**
@@ -92,6 +98,48 @@ export const attemptSchema = z
     error: z.string().optional(),
   })
   .openapi("FailureAttempt");
+
+export const messageStates = ["pending", "active", "retrying", "delivered", "failed", "removed"] as const;
+
+export const opsAttemptSchema = z
+  .object({
+    messageId: z.string().describe("The message (`webhook-id`) the attempt sent."),
+    endpointId: z.string().describe("The endpoint the attempt went to."),
+    attempt: z.number().int().describe("1 for a message's first attempt; a replay starts again at 1."),
+    attemptedAt: instant.describe("When the attempt started."),
+    outcome: z.enum(["success", "retry", "fail", "disable"]).describe("What the gateway made of the answer."),
+    status: z.number().int().optional().describe("HTTP status the receiver answered, if it answered."),
+    latencyMs: z.number().int().describe("How long the attempt took."),
+    error: z.string().optional().describe("Why the attempt failed, shortened; never the response body."),
+  })
+  .openapi("OpsAttempt", {
+    description: "One delivery attempt as operators see it: the receiver's response body is left out.",
+  });
+export type OpsAttempt = z.infer<typeof opsAttemptSchema>;
+
+export const messageAttemptsSchema = z
+  .object({
+    messageId: z.string(),
+    orgId: z.string(),
+    endpointId: z.string().optional().describe("Absent when the message's job is gone and the log is empty."),
+    type: z.string().optional().describe("Event type, while the message's job is kept."),
+    state: z
+      .enum(messageStates)
+      .describe(
+        "`pending` (no attempt yet), `active` (an attempt running), `retrying` (waiting for the next attempt), `delivered`, `failed` (kept for replay), or `removed` (the job is gone; the attempt log remains for 30 days).",
+      ),
+    items: z.array(opsAttemptSchema).describe("The message's attempts, newest first (the last 50 are kept)."),
+    nextCursor: nextCursorSchema,
+  })
+  .openapi("MessageAttempts", { description: "A message's state and every attempt at sending it." });
+export type MessageAttempts = z.infer<typeof messageAttemptsSchema>;
+
+export const endpointAttemptsSchema = pageSchema(
+  opsAttemptSchema,
+  "EndpointAttempt",
+  "newest first (the last 1000 are kept)",
+);
+export type EndpointAttempts = z.infer<typeof endpointAttemptsSchema>;
 
 export const failureDetailSchema = failureSchema
   .extend({

@@ -5,6 +5,7 @@ import { keys } from "../core/keys.js";
 import { listMessageAttempts } from "../delivery/attempts.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
 import type { SignalJob } from "../ingest/intake.js";
+import { redactAttempt } from "./attempts.js";
 import type { FailureDetail, OpsQueue } from "./schemas.js";
 
 /**
@@ -104,14 +105,14 @@ const deliveries: FailureSource = {
     return {
       ...this.describe(job, failedAt),
       receivedAt: new Date(job.timestamp).toISOString(),
-      // The receiver's response excerpt is left out: it is the receiver's data, and can be read per endpoint.
-      attemptLog: attempts.map((a) => ({
-        attempt: a.attempt,
-        attemptedAt: a.attemptedAt,
-        at: a.attemptedAt,
-        outcome: a.outcome,
-        ...(a.status === undefined ? {} : { status: a.status }),
-        ...(a.error === undefined ? {} : { error: shorten(a.error) }),
+      // Redacted as in the attempts views: no response body, errors shortened.
+      attemptLog: attempts.map(redactAttempt).map(({ attempt, attemptedAt, outcome, status, error }) => ({
+        attempt,
+        attemptedAt,
+        at: attemptedAt,
+        outcome,
+        ...(status === undefined ? {} : { status }),
+        ...(error === undefined ? {} : { error }),
       })),
     };
   },

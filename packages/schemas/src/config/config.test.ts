@@ -125,6 +125,14 @@ describe("gatewayConfigSchema", () => {
     expect(config.retry).toEqual({ schedule: [0, SECOND], jitter: 0.2 });
   });
 
+  it("accepts a delivery timeout at either bound", () => {
+    for (const timeout of ["100ms", "60s"]) {
+      expect(gatewayConfigSchema.parse({ ...minimal(), delivery: { timeout } }).delivery.timeout).toBe(
+        parseDuration(timeout),
+      );
+    }
+  });
+
   it("subscribes an endpoint to every event by default", () => {
     const config = gatewayConfigSchema.parse({
       ...minimal(),
@@ -247,6 +255,17 @@ describe("gatewayConfigSchema", () => {
       "an unknown network class",
       (c: GatewayConfigInput) => (c.delivery = { allowNetworks: ["internet" as never] }),
       "/delivery/allowNetworks/0",
+    ],
+    // The delivery lock is derived from the timeout: an unbounded timeout would make it unbounded too.
+    [
+      "a delivery timeout above 60s",
+      (c: GatewayConfigInput) => (c.delivery = { timeout: "61s" }),
+      "/delivery/timeout",
+    ],
+    [
+      "a delivery timeout below 100ms",
+      (c: GatewayConfigInput) => (c.delivery = { timeout: 99 }),
+      "/delivery/timeout",
     ],
   ])("rejects %s", (_name, change, pointer) => {
     const input = minimal();

@@ -183,9 +183,24 @@ const retrySchema = z
   .prefault({})
   .describe("Webhook delivery retry schedule.");
 
+/**
+ * Bounds of `delivery.timeout`. The gateway holds each delivery's queue lock for the timeout plus a
+ * margin (see the gateway's delivery worker), so the bound also bounds how long a crashed worker's
+ * message waits before another process picks it up.
+ */
+export const deliveryTimeoutBounds = { min: 100, max: 60 * SECOND } as const;
+
 const deliverySchema = z
   .strictObject({
-    timeout: durationSchema.default(15 * SECOND).describe("Per-attempt timeout."),
+    timeout: durationSchema
+      .refine((ms) => ms >= deliveryTimeoutBounds.min && ms <= deliveryTimeoutBounds.max, {
+        message: `must be between ${deliveryTimeoutBounds.min}ms and ${deliveryTimeoutBounds.max / SECOND}s`,
+      })
+      .default(15 * SECOND)
+      .describe(
+        "Per-attempt timeout, from connecting to the end of the response; between 100ms and 60s. " +
+          "Each delivery's queue lock lasts this long plus a margin, so no second worker sends a message still in flight.",
+      ),
     maxResponseBytes: z
       .number()
       .int()
@@ -246,10 +261,22 @@ function duplicates<T>(values: readonly T[]): Set<T> {
 export const gatewayConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Editor hint; ignored."),
-    platforms: z.array(platformConfigSchema),
-    orgs: z.array(orgConfigSchema),
-    endpoints: z.array(endpointConfigSchema).default([]),
-    operators: z.array(operatorConfigSchema).default([]),
+    platforms: z
+      .array(platformConfigSchema)
+      .describe("The platforms that send signals, each with the hashes of its API keys."),
+    orgs: z
+      .array(orgConfigSchema)
+      .describe(
+        "The Party organization tree: each org with its parent, the regions, platforms and stations it covers, and its key hashes.",
+      ),
+    endpoints: z
+      .array(endpointConfigSchema)
+      .default([])
+      .describe("Webhook endpoints set in the configuration; orgs add more through `/v1/endpoints`."),
+    operators: z
+      .array(operatorConfigSchema)
+      .default([])
+      .describe("Operators of the console and `/v1/ops`, each with a role and a token hash."),
     deadlines: deadlinesSchema,
     retry: retrySchema,
     delivery: deliverySchema,

@@ -124,7 +124,7 @@ const dataSchemas = {
 function webhookEvent<const T extends EventType>(type: T, id: string, description: string) {
   return z
     .object({
-      type: z.literal(type),
+      type: z.literal(type).describe(`The event type, \`${type}\`; selects the shape of \`data\`.`),
       timestamp: timestampSchema.describe(
         "When the event was created. The `webhook-timestamp` header is the time of each delivery attempt instead, so a late retry still passes receivers' freshness checks.",
       ),

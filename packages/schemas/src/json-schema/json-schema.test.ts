@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { eventTypes } from "../events/index.js";
 import { fixtures } from "../fixtures/index.js";
 import { signalTypes } from "../signals/index.js";
-import { jsonSchemas } from "./index.js";
+import { type JsonSchema, jsonSchemas } from "./index.js";
 
 // ajv-formats is CommonJS; under NodeNext the plugin is the `default` property of the imported module.
 const addFormats = addFormatsModule.default;
@@ -40,6 +40,41 @@ describe("exported JSON Schema", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("describes every property of every document", () => {
+    // A property is described on itself or on the definition its $ref names. `if`/`then`/`else`/`not`
+    // restate properties as conditions (consent needed for a status), not as new fields: they are skipped.
+    const undescribed: string[] = [];
+    const resolve = (root: JsonSchema, schema: JsonSchema): JsonSchema => {
+      let at = schema;
+      while (typeof at.$ref === "string" && at.description === undefined) {
+        const path = at.$ref.replace(/^#\//, "").split("/");
+        at = path.reduce<JsonSchema>((node, key) => node[key] as JsonSchema, root);
+      }
+      return at;
+    };
+    const walk = (root: JsonSchema, node: unknown, at: string): void => {
+      if (node === null || typeof node !== "object") return;
+      if (Array.isArray(node)) {
+        node.forEach((item, i) => {
+          walk(root, item, `${at}/${i}`);
+        });
+        return;
+      }
+      const schema = node as JsonSchema;
+      for (const [name, property] of Object.entries(
+        (schema.properties ?? {}) as Record<string, JsonSchema>,
+      )) {
+        if (typeof resolve(root, property).description !== "string")
+          undescribed.push(`${at}/properties/${name}`);
+      }
+      for (const [key, child] of Object.entries(schema)) {
+        if (!["if", "then", "else", "not"].includes(key)) walk(root, child, `${at}/${key}`);
+      }
+    };
+    for (const [name, schema] of Object.entries(schemas)) walk(schema, schema, name);
+    expect(undescribed).toEqual([]);
+  });
+
   it("carries descriptions with Chinese terms", () => {
     const text = JSON.stringify(schemas["membership.declared"]);
     expect(text).toContain("预备党员");
@@ -68,6 +103,14 @@ describe("exported JSON Schema", () => {
       }
     },
   );
+
+  it.each(
+    Object.values(fixtures.tasks.invalid)
+      .flat()
+      .map((f) => [f.name, f] as const),
+  )("rejects invalid task %s, as zod does", (_, f) => {
+    expect(validate("task", f.task), f.reason).not.toEqual([]);
+  });
 
   for (const type of eventTypes) {
     it(`accepts every valid ${type} fixture`, () => {

@@ -192,7 +192,7 @@ function envelope<const T extends SignalType, D extends z.ZodType>(
   return z
     .strictObject({
       id: signalIdSchema,
-      type: z.literal(type),
+      type: z.literal(type).describe(`The signal type, \`${type}\`; selects the shape of \`data\`.`),
       occurredAt: timestampSchema.describe("When it happened on the platform (RFC 3339 with offset)."),
       data,
     })

@@ -170,7 +170,7 @@ function taskVariant<const K extends TaskKind>(kind: K) {
   return z
     .object({
       id: taskIdSchema,
-      kind: z.literal(kind),
+      kind: z.literal(kind).describe(`The kind of task, \`${kind}\`; selects the shape of \`details\`.`),
       status: taskStatusSchema,
       orgId: orgIdSchema.describe("The organization the task is for."),
       subjectId: subjectIdSchema.optional().describe("The worker the task is about, pseudonymous."),

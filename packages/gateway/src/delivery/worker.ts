@@ -7,7 +7,7 @@ import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
 import { attemptOnce, deliveryAgent } from "./deliver.js";
 import { findEndpoint } from "./endpoints.js";
-import type { DisabledReason } from "./health.js";
+import { type DisabledReason, noteOnBoard } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { deliveryMetrics } from "./metrics.js";
 import type { LookupAll } from "./network.js";
@@ -151,7 +151,14 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       result.outcome === "success" ? "success" : result.outcome === "disable" ? "gone" : "failure";
     let health: HealthAfter;
     try {
-      health = await settleAttempt(gw, orgId, attempt, { holder, health: healthOf, now, disableAfterMs });
+      const settled = await settleAttempt(gw, orgId, attempt, {
+        holder,
+        health: healthOf,
+        now,
+        disableAfterMs,
+      });
+      health = settled.health;
+      if (settled.board) await noteOnBoard(gw, orgId, endpointId, settled.board, now);
     } catch (error) {
       await releaseSlot(gw.redis, slotKey, holder).catch(() => {});
       // Delivered: a Redis hiccup while noting it must not turn into a second delivery.

@@ -84,7 +84,7 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
     servers: [{ url: "/" }],
   });
   app.route("/", docsRoutes());
-  app.route("/", metricsRoutes(gw));
+  app.route("/", metricsRoutes(gw, options.readiness));
   app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
 
   app.notFound((c) =>
@@ -107,7 +107,7 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
 export function createProbeApp(gw: Gateway, readiness: () => Readiness[]): OpenAPIHono<AppEnv> {
   const app = routesApp();
   app.use(requestId({ headerName: "x-request-id" }));
-  app.route("/", metricsRoutes(gw));
+  app.route("/", metricsRoutes(gw, readiness));
   app.route("/", healthRoutes(gw, readiness));
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),

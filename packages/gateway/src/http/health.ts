@@ -19,15 +19,20 @@ export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
-    const redis = await pingWithin(gw, 1000);
-    const workers = checks().map((w) => ({ name: w.name, ready: w.ready() }));
-    const ok = redis && workers.every((w) => w.ready);
+    const { ok, redis, workers } = await readiness(gw, checks());
     return c.json(
       { status: ok ? "ready" : "unavailable", redis: redis ? "up" : "down", workers },
       ok ? 200 : 503,
     );
   });
   return app;
+}
+
+/** What /readyz reports (and `/metrics` exports as `gigbridge_ready` and `gigbridge_redis_up`). */
+export async function readiness(gw: Gateway, checks: Readiness[]) {
+  const redis = await pingWithin(gw, 1000);
+  const workers = checks.map((w) => ({ name: w.name, ready: w.ready() }));
+  return { ok: redis && workers.every((w) => w.ready), redis, workers };
 }
 
 async function pingWithin(gw: Gateway, ms: number): Promise<boolean> {

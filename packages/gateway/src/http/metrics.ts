@@ -1,13 +1,24 @@
 import { Hono } from "hono";
 import type { Gateway } from "../core/context.js";
 import { type QueueKey, queues } from "../core/keys.js";
+import { refreshEndpointHealth } from "../delivery/metrics.js";
+import { processingMetrics } from "../processing/metrics.js";
+import { taskMetrics } from "../tasks/metrics.js";
 import type { AppEnv } from "./env.js";
+import { type Readiness, readiness } from "./health.js";
 
-/** `GET /metrics` in Prometheus text format, with queue depths read at scrape time. */
-export function metricsRoutes(gw: Gateway) {
+/**
+ * `GET /metrics` in Prometheus text format. What lives in Redis (queue depths and ages, endpoint
+ * health, readiness) is read at scrape time, so every process reports the same shared state and
+ * alerts take the max across processes.
+ */
+export function metricsRoutes(gw: Gateway, checks: () => Readiness[] = () => []) {
   const app = new Hono<AppEnv>();
+  // Every stage's series exist from the first scrape, whichever stages run in this process.
+  processingMetrics(gw);
+  taskMetrics(gw);
   app.get("/metrics", async (c) => {
-    await refreshQueueDepth(gw);
+    await Promise.all([refreshQueues(gw), refreshReadiness(gw, checks()), refreshEndpointHealth(gw)]);
     return c.body(await gw.metrics.registry.metrics(), 200, {
       "content-type": gw.metrics.registry.contentType,
     });
@@ -15,17 +26,30 @@ export function metricsRoutes(gw: Gateway) {
   return app;
 }
 
-async function refreshQueueDepth(gw: Gateway): Promise<void> {
+async function refreshReadiness(gw: Gateway, checks: Readiness[]): Promise<void> {
+  const { ok, redis } = await readiness(gw, checks);
+  gw.metrics.redisUp.set(redis ? 1 : 0);
+  gw.metrics.ready.set(ok ? 1 : 0);
+}
+
+async function refreshQueues(gw: Gateway): Promise<void> {
   await Promise.all(
     (Object.keys(queues) as QueueKey[]).map(async (name) => {
       try {
-        const counts = await gw
-          .queue(name)
-          .getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+        const queue = gw.queue(name);
+        const [counts, oldest] = await Promise.all([
+          queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized"),
+          // Ascending: the job that has waited longest comes first.
+          queue.getJobs(["waiting"], 0, 0, true),
+        ]);
         for (const [state, count] of Object.entries(counts))
           gw.metrics.queueDepth.set({ queue: name, state }, count);
+        const job = oldest[0];
+        // A delayed job waits from when its delay ended, not from when it was added.
+        const since = job ? job.timestamp + (job.delay ?? 0) : gw.now();
+        gw.metrics.queueOldestWaiting.set({ queue: name }, Math.max(0, gw.now() - since) / 1000);
       } catch {
-        // Redis away: keep the last known depth; /readyz reports the outage.
+        // Redis away: keep the last known values; gigbridge_redis_up reports the outage.
       }
     }),
   );

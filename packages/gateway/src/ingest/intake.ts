@@ -204,6 +204,7 @@ async function claim(
     ),
   );
   if (reply[0] === 0) {
+    countSignals(gw, platformId, signals, "rate_limited");
     const retryAfter = Math.max(1, Math.ceil((reply[1] ?? 1000) / 1000));
     throw new GatewayError(
       "rate_limited",
@@ -217,6 +218,13 @@ async function claim(
     );
   }
   return reply;
+}
+
+/** Counts signals by type under one outcome: one `inc` per type, not per signal. */
+function countSignals(gw: Gateway, platformId: string, signals: Signal[], outcome: string): void {
+  const byType = new Map<SignalType, number>();
+  for (const signal of signals) byType.set(signal.type, (byType.get(signal.type) ?? 0) + 1);
+  for (const [type, n] of byType) gw.metrics.signals.inc({ platform: platformId, type, outcome }, n);
 }
 
 /** BullMQ options of a signal job: its id is derived from the signal's, so a re-add is a no-op. */

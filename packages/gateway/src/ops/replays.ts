@@ -279,6 +279,7 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
   worker.on("failed", (job, error) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const id = job.data.replayId;
+    gw.metrics.failures.inc({ queue: name, reason: "error" });
     gw.logger.error({ err: error, replayId: id }, "replay failed");
     void (async () => {
       await gw.redis.hset(replayKey(id), {

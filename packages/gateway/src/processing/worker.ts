@@ -4,6 +4,7 @@ import { queues } from "../core/keys.js";
 import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
+import { processingMetrics } from "./metrics.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
 
 export type SignalWorker = WorkerHandle<Worker<SignalJob, ProcessResult>>;
@@ -22,10 +23,15 @@ export interface SignalWorkerOptions {
 export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}): SignalWorker {
   const { name, prefix } = queues.signals;
   const connection = gw.workerConnection(`gigbridge:worker:${name}`);
+  const metrics = processingMetrics(gw);
   const worker = new Worker<SignalJob, ProcessResult>(
     name,
-    (job: Job<SignalJob, ProcessResult>) =>
-      processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
+    async (job: Job<SignalJob, ProcessResult>) => {
+      const result = await processSignal(gw, job.data, options.emit ? { emit: options.emit } : {});
+      metrics.processed.inc({ type: job.data.signal.type });
+      metrics.lag.observe(Math.max(0, gw.now() - job.data.receivedAt) / 1000);
+      return result;
+    },
     { connection, prefix, concurrency: options.concurrency ?? 32 },
   );
   worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));

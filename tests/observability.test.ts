@@ -166,8 +166,8 @@ describe("Grafana dashboard", () => {
           cells.add(`${i},${j}`);
         }
       if (panel.type === "row") continue;
-      // Grafana's variable syntax, not a template literal.
-      expect(panel.datasource?.uid, panel.title).toBe(["$", "{datasource}"].join(""));
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
+      expect(panel.datasource?.uid, panel.title).toBe("${datasource}");
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
       for (const target of panel.targets ?? []) expect(target.expr.trim()).not.toBe("");
     }

@@ -1,6 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { inSpan, SpanKind } from "../core/tracing.js";
 import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
@@ -27,7 +28,25 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
   const worker = new Worker<SignalJob, ProcessResult>(
     name,
     async (job: Job<SignalJob, ProcessResult>) => {
-      const result = await processSignal(gw, job.data, options.emit ? { emit: options.emit } : {});
+      const { platformId, signal, trace } = job.data;
+      const result = await inSpan(
+        "gigbridge.process",
+        {
+          kind: SpanKind.CONSUMER,
+          parent: trace,
+          attributes: {
+            "gigbridge.platform": platformId,
+            "gigbridge.signal.id": signal.id,
+            "gigbridge.signal.type": signal.type,
+            "gigbridge.attempt": job.attemptsMade + 1,
+          },
+        },
+        (span) =>
+          processSignal(gw, job.data, {
+            ...(options.emit ? { emit: options.emit } : {}),
+            ...(span.context ? { trace: span.context } : {}),
+          }),
+      );
       metrics.processed.inc({ type: job.data.signal.type });
       metrics.lag.observe(Math.max(0, gw.now() - job.data.receivedAt) / 1000);
       return result;

@@ -83,9 +83,16 @@ async function serve(
 /** Makes one logged request (probes are not logged) and returns the output's line that matches `line`. */
 async function logOneRequest(run: Run, line: RegExp): Promise<string> {
   expect((await fetch(`${run.base}/openapi.json`)).status).toBe(200);
-  return waitFor(() => run.output().split(/\r?\n/).find((l) => line.test(l)), {
-    description: `the request line; got: ${run.output()}`,
-  });
+  return waitFor(
+    () =>
+      run
+        .output()
+        .split(/\r?\n/)
+        .find((l) => line.test(l)),
+    {
+      description: `the request line; got: ${run.output()}`,
+    },
+  );
 }
 
 describe("gateway logs, for people and for machines", () => {

@@ -51,7 +51,7 @@ describe("endpoint health board", () => {
       data: { endpointId: endpoint.id, message: "ping" },
     });
     await waitFor(async () => (await readHealthBoard(gw)).failing === 1, { description: "failing" });
-    expect(await gw.redis.zrange(deliveryKeys.failingBoard, 0, -1)).toEqual([`org-a/${endpoint.id}`]);
+    expect(await gw.redis.zrange(deliveryKeys.failingBoard, "0", "-1")).toEqual([`org-a/${endpoint.id}`]);
 
     receiver.reply = () => ({ status: 204 });
     await waitFor(async () => (await readHealthBoard(gw)).failing === 0, { description: "healthy again" });

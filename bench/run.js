@@ -14,9 +14,11 @@
 //   BENCH_DEADLINE_SECONDS   hard limit for the run after the build (default 240)
 //   BENCH_OUT=<file>         where to write the JSON (default bench/results/latest.json; quick runs
 //                            write bench/results/quick.json, so they never replace a full run's figures)
+//   BENCH_ONLY=tracing       only the tracing figure (intake with and without a traceparent), printed
 //   (more knobs and what each figure means: bench/README.md)
 
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -414,6 +416,15 @@ async function main() {
   }
   log(`redis-server ${info.match(/redis_version:(\S+)/)?.[1]} on ${redis.url} (no persistence)`);
 
+  if (env.BENCH_ONLY === "tracing") {
+    const setup = benchSetup({ receiverUrl: "http://127.0.0.1:9/", concurrencyPerEndpoint: 1 });
+    onCleanup(() => setup.remove());
+    const tracing = await measureTracing(setup, redis, admin);
+    tracingFigures(tracing);
+    printTable();
+    return;
+  }
+
   const receiver = await startReceiver();
   const setup = benchSetup({ receiverUrl: receiver.url, concurrencyPerEndpoint: DELIVERY_CONCURRENCY });
   onCleanup(() => setup.remove());
@@ -472,6 +483,9 @@ async function main() {
   log(
     `  ${single.perSecond.toFixed(0)} req/s, p50 ${single.p50} ms, p99 ${single.p99} ms, non-2xx ${single.non2xx}, errors ${single.errors}`,
   );
+
+  // 2b. Tracing off vs on: the same single-signal intake, without and with a W3C traceparent.
+  const tracing = await measureTracing(setup, redis, admin);
 
   // 3. Batch intake: POST /v1/signals/batch with 100 signals per request.
   log(`gateway: batch intake (${BATCH_SIZE} per request, ${BATCH_CONNECTIONS} connections)`);
@@ -623,6 +637,7 @@ async function main() {
     max: 250,
   });
   figure("memory.sdk.queued_10k", sdk.heapBytesQueued / MB, "MB");
+  tracingFigures(tracing);
 
   for (const f of figures) {
     f.value = round(f.value);
@@ -666,6 +681,73 @@ async function main() {
       console.log(`\n${formatProfile(`${label} (${file})`, summary)}`);
     }
   }
+}
+
+/**
+ * Tracing's cost with no OpenTelemetry SDK configured (what every gateway runs unless OTEL_* says
+ * otherwise): single-signal intake without a `traceparent` ("off") and with one on every request
+ * ("on": parsed, kept with the job, passed on to webhooks). One gateway process, the two loads
+ * alternated twice so that drift in the machine's load hits both alike.
+ * @param {BenchSetup} setup
+ * @param {{ url: string }} redis
+ * @param {RedisClient} admin
+ */
+async function measureTracing(setup, redis, admin) {
+  log("gateway: tracing off vs on (no OpenTelemetry SDK), single-signal intake");
+  const gw = await startGateway("serve", "tracing", setup, redis.url);
+  const ids = idSource("t");
+  const occurredAt = new Date().toISOString();
+  const traceparent = () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+  const run = (/** @type {boolean} */ traced, /** @type {number} */ seconds) =>
+    load({
+      url: `${gw.url}/v1/signals`,
+      connections: CONNECTIONS,
+      seconds,
+      headers: {
+        authorization: `Bearer ${setup.platformKey}`,
+        ...(traced ? { traceparent: traceparent() } : {}),
+      },
+      makeBody: () => singleBody(ids, occurredAt),
+    });
+  await run(false, WARMUP_SECONDS);
+  await run(true, WARMUP_SECONDS);
+  /** @type {{ off: LoadResult[], on: LoadResult[] }} */
+  const sides = { off: [], on: [] };
+  const half = Math.max(1, Math.round(SECONDS / 2));
+  for (const traced of [false, true, false, true]) {
+    sides[traced ? "on" : "off"].push(await withCpu({ server: gw.pid }, () => run(traced, half)));
+    await admin.flushall();
+  }
+  await stopGateway(gw);
+  const sum = (/** @type {LoadResult[]} */ list) => ({
+    perSecond: list.reduce((a, r) => a + r.requests, 0) / list.reduce((a, r) => a + r.seconds, 0),
+    cpuPerRequest:
+      list.reduce((a, r) => a + (r.cpu.server ?? 0), 0) / list.reduce((a, r) => a + r.requests, 0),
+    p99: Math.max(...list.map((r) => r.p99)),
+    runs: list.map((r) => Math.round(r.perSecond)),
+  });
+  const result = { off: sum(sides.off), on: sum(sides.on) };
+  log(
+    `  off ${result.off.perSecond.toFixed(0)} req/s (${result.off.runs.join(", ")}), ${result.off.cpuPerRequest.toFixed(0)} µs CPU/req; ` +
+      `on ${result.on.perSecond.toFixed(0)} req/s (${result.on.runs.join(", ")}), ${result.on.cpuPerRequest.toFixed(0)} µs CPU/req`,
+  );
+  return result;
+}
+
+/** @param {Awaited<ReturnType<typeof measureTracing>>} tracing */
+function tracingFigures(tracing) {
+  figure("tracing.intake.off.rate", tracing.off.perSecond, "req/s", {
+    note: `runs: ${tracing.off.runs.join(", ")} req/s`,
+  });
+  figure("tracing.intake.on.rate", tracing.on.perSecond, "req/s", {
+    ceiling: tracing.off.perSecond,
+    target: ">= 0.95 x tracing off",
+    ratioMin: 0.95,
+    note: `runs: ${tracing.on.runs.join(", ")} req/s; traceparent on every request, no OpenTelemetry SDK`,
+  });
+  figure("tracing.intake.on.cpu", tracing.on.cpuPerRequest, "µs CPU/req", {
+    ceiling: tracing.off.cpuPerRequest,
+  });
 }
 
 /**

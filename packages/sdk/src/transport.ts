@@ -58,10 +58,29 @@ export class Transport {
    */
   async request<T>(method: "GET" | "POST", path: string, body: unknown, signal: AbortSignal): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const traced = await startClientSpan(method, path);
+    if (!traced) return this.attempts<T>(method, path, payload, signal, undefined);
+    try {
+      return await this.attempts<T>(method, path, payload, signal, traced.headers);
+    } catch (error) {
+      traced.fail(error);
+      throw error;
+    } finally {
+      traced.end();
+    }
+  }
+
+  private async attempts<T>(
+    method: "GET" | "POST",
+    path: string,
+    payload: string | undefined,
+    signal: AbortSignal,
+    trace: Record<string, string> | undefined,
+  ): Promise<T> {
     const { retry } = this.options;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<T>(method, path, payload, signal);
+        return await this.once<T>(method, path, payload, signal, trace);
       } catch (error) {
         if (!(error instanceof GigBridgeError) || !isRetryable(error) || attempt >= retry.maxAttempts) {
           throw error;
@@ -79,6 +98,7 @@ export class Transport {
     path: string,
     payload: string | undefined,
     outer: AbortSignal,
+    trace: Record<string, string> | undefined,
   ): Promise<T> {
     const timeout = new AbortController();
     // A timer of our own rather than AbortSignal.timeout(): it behaves the same and
@@ -99,6 +119,7 @@ export class Transport {
       "user-agent": `gigbridge-node/${VERSION}`,
     };
     if (payload !== undefined) headers["content-type"] = "application/json";
+    if (trace) Object.assign(headers, trace);
     try {
       let response: Response;
       try {
@@ -145,6 +166,56 @@ export class Transport {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return new ConnectionError(`${method} ${path} failed: ${reason}`, { cause });
   }
+}
+
+type OtelApi = typeof import("@opentelemetry/api");
+
+/** `@opentelemetry/api` when the application has it installed (an optional peer dependency), else null. */
+let otel: OtelApi | null | undefined;
+let loadingOtel: Promise<void> | undefined;
+
+async function otelApi(): Promise<OtelApi | null> {
+  if (otel === undefined) {
+    loadingOtel ??= import("@opentelemetry/api").then(
+      (api) => {
+        otel = api;
+      },
+      () => {
+        otel = null;
+      },
+    );
+    await loadingOtel;
+  }
+  return otel ?? null;
+}
+
+/**
+ * When the caller has an active OpenTelemetry span, a client span for this request (child of the
+ * caller's) and the W3C `traceparent`/`tracestate` headers that carry it to the gateway. Nothing
+ * without `@opentelemetry/api` installed or without an active span.
+ */
+async function startClientSpan(method: string, path: string) {
+  const api = await otelApi();
+  if (!api) return undefined;
+  const active = api.context.active();
+  if (!api.trace.getSpan(active)) return undefined;
+  const route = path.startsWith("/v1/signals/") && method === "GET" ? "/v1/signals/{id}" : path;
+  const span = api.trace
+    .getTracer("@gigbridge/sdk", VERSION)
+    .startSpan(`${method} ${route}`, { kind: api.SpanKind.CLIENT }, active);
+  const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+  const headers: Record<string, string> = {
+    traceparent: `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, "0")}`,
+  };
+  const state = traceState?.serialize();
+  if (state) headers.tracestate = state;
+  return {
+    headers,
+    fail(error: unknown) {
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: String((error as Error)?.message ?? error) });
+    },
+    end: () => span.end(),
+  };
 }
 
 function parseJson(text: string): unknown {

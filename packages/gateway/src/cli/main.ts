@@ -26,13 +26,16 @@ Options for start/serve/work:
   --data-dir <dir>  where a locally started redis-server keeps its data
                     (default: $GIGBRIDGE_DATA_DIR or .data/redis)
   --dev             development mode: the documented dev master key when
-                    GIGBRIDGE_MASTER_KEY is unset, and a demo webhook receiver
+                    GIGBRIDGE_MASTER_KEY is unset, a demo webhook receiver, and
+                    readable log lines (coloured on a terminal) instead of JSON
 
 Environment: REDIS_URL (required by serve and work; without it, start runs a
 local redis-server with data in .data/redis): redis://[:password@]host:port for
 one Redis, redis+cluster://[user:password@]host:port,host:port,... for a Redis
 Cluster (any reachable nodes; rediss:// and rediss+cluster:// for TLS).
-GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).
+Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) and the other
+standard OTEL_* variables to export spans for intake, processing and delivery.`;
 
 const DEFAULT_PORT = 8787;
 const DEFAULT_WORK_PORT = 8790;
@@ -114,7 +117,13 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   }
   // Imported here so that `gigbridge ops ...` and `keys` do not load the whole gateway.
   const { runGateway } = await import("../runtime/start.js");
+  const { startTracing } = await import("../runtime/tracing.js");
+  // Before the gateway starts, so its first request is traced; only when OTEL_* variables ask for it.
+  const stopTracing = await startTracing();
+  // A person runs --dev at a terminal: readable lines. Anything else (production, a log shipper) gets JSON.
+  const logger = values.dev ? await (await import("../core/logger.js")).createDevLogger() : undefined;
   const running = await runGateway({
+    ...(logger ? { logger } : {}),
     config,
     masterKey: parseMasterKey(masterKeyText),
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
@@ -158,6 +167,7 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
       running
         .close()
         .then(() => demo?.close())
+        .then(() => stopTracing?.())
         .then(resolve, (error: unknown) => {
           console.error("gigbridge: error while shutting down:", (error as Error).message);
           resolve();

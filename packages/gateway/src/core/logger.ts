@@ -40,6 +40,39 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
   return options.destination ? pino(settings, options.destination as pino.DestinationStream) : pino(settings);
 }
 
+export interface DevLogOptions {
+  level?: string;
+  /** Where lines go; stdout by default. */
+  destination?: NodeJS.WritableStream;
+  /** Colour or not; by default when the destination is a terminal (and NO_COLOR is unset, or FORCE_COLOR set). */
+  colour?: boolean;
+}
+
+/**
+ * Logs for a person at a terminal (`gigbridge start --dev`): one readable line per entry, with the
+ * time, level and message first and the fields after them; coloured on a terminal, plain when
+ * piped. The same redaction applies. Only development uses it: everywhere else logs stay JSON.
+ */
+export async function createDevLogger(options: DevLogOptions = {}): Promise<Logger> {
+  const { default: pretty } = await import("pino-pretty");
+  const destination = options.destination ?? process.stdout;
+  const stream = pretty({
+    colorize: options.colour ?? wantsColour(destination, process.env),
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,service",
+    destination,
+    sync: true,
+  });
+  return createLogger({ ...(options.level ? { level: options.level } : {}), destination: stream });
+}
+
+/** Colour on a terminal, unless NO_COLOR asks for none; FORCE_COLOR asks for it anywhere (https://no-color.org). */
+export function wantsColour(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return true;
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
 /**
  * Errors as pino prints them, minus what ioredis attaches: a Redis error
  * carries the command and its arguments, which may hold a worker record or a

@@ -2,7 +2,7 @@ import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
-import { healthLua } from "./health.js";
+import { type BoardState, healthLua } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import type { AttemptOutcome } from "./send.js";
 
@@ -51,6 +51,12 @@ export type AttemptHealth = "success" | "failure" | "gone";
 /** The endpoint's state after a settled attempt; `"disabled"` goes to exactly one caller, the one that announces it. */
 export type HealthAfter = "enabled" | "disabled" | "already_disabled";
 
+/** A settled attempt: the endpoint's state, and its move on the cross-org health board if it moved. */
+export interface Settled {
+  health: HealthAfter;
+  board: BoardState | undefined;
+}
+
 // KEYS: in-flight set, endpoint attempt log, message attempt log, health hash, disabled set.
 // ARGV: holder, attempt JSON, endpoint kept, message kept, log TTL ms, health (success|failure|gone),
 // now, disableAfterMs, endpoint id.
@@ -84,7 +90,7 @@ export async function settleAttempt(
   orgId: string,
   attempt: Attempt,
   settle: { holder: string; health: AttemptHealth; now: number; disableAfterMs: number },
-): Promise<HealthAfter> {
+): Promise<Settled> {
   const { endpointId } = attempt;
   const result = await settleScript.run(
     gw.redis,
@@ -107,9 +113,10 @@ export async function settleAttempt(
       endpointId,
     ],
   );
-  if (settle.health === "success") return "enabled";
-  if (settle.health === "gone") return result === 1 ? "disabled" : "already_disabled";
-  return result === 1 ? "disabled" : result === 2 ? "already_disabled" : "enabled";
+  if (settle.health === "success") return { health: "enabled", board: result === 1 ? "healthy" : undefined };
+  if (result === 1) return { health: "disabled", board: "disabled" };
+  if (settle.health === "gone" || result === 2) return { health: "already_disabled", board: undefined };
+  return { health: "enabled", board: result === 3 ? "failing" : undefined };
 }
 
 /** Where a page of attempts ended: the last attempt shown. */

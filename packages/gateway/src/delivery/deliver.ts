@@ -1,5 +1,6 @@
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
+import { type TraceContext, traceHeaders } from "../core/tracing.js";
 import { type Attempt, recordAttempt } from "./attempts.js";
 import { type Endpoint, signingSecrets } from "./endpoints.js";
 import { deliveryMetrics } from "./metrics.js";
@@ -34,6 +35,8 @@ export interface DeliverOptions {
   /** 1-based attempt number, for the log. */
   attempt: number;
   agent?: Agent;
+  /** Sent as `traceparent` / `tracestate`: the trace of what caused the message. */
+  trace?: TraceContext;
 }
 
 /**
@@ -53,7 +56,10 @@ export async function attemptOnce(
   const result = await sendAttempt({
     dispatcher: options.agent ?? deliveryAgent(gw),
     url: endpoint.url,
-    headers: webhookHeaders(options.msgId, Math.floor(startedAt / 1000), options.body, secrets),
+    headers: {
+      ...webhookHeaders(options.msgId, Math.floor(startedAt / 1000), options.body, secrets),
+      ...traceHeaders(options.trace),
+    },
     body: options.body,
     timeoutMs: gw.config.delivery.timeout,
     maxResponseBytes: gw.config.delivery.maxResponseBytes,

@@ -10,7 +10,7 @@ import {
   InvalidEndpointUrlError,
   NetworkRefusedError,
 } from "./errors.js";
-import { type EndpointHealth, readHealth } from "./health.js";
+import { type EndpointHealth, noteOnBoard, readHealth } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { type LookupAll, resolveAllowed, systemLookup } from "./network.js";
 import { SecretBox } from "./secrets.js";
@@ -343,6 +343,7 @@ export async function deleteEndpoint(gw: Gateway, orgId: string, id: string): Pr
       ),
   );
   if (removed === 0) throw new EndpointNotFoundError(id);
+  await noteOnBoard(gw, orgId, id, "gone", gw.now());
 }
 
 /**

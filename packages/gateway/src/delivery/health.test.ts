@@ -27,7 +27,7 @@ const fail = (now: number, window = 1_000) => failure.run(redis, keys, [now, "ep
 
 describe("endpoint health", () => {
   it("disables an endpoint that has failed without a success for the whole window", async () => {
-    expect(await fail(0)).toBe(0);
+    expect(await fail(0)).toBe(3);
     expect(await fail(600)).toBe(0);
     expect(await fail(1_000)).toBe(1);
     expect(await fail(1_100)).toBe(2);
@@ -37,14 +37,14 @@ describe("endpoint health", () => {
   it("a success ends the run of failures", async () => {
     await fail(0);
     await success.run(redis, keys, [500]);
-    expect(await fail(1_200)).toBe(0);
+    expect(await fail(1_200)).toBe(3);
     expect(await redis.hget(keys[0]!, "failingSince")).toBe("1200");
   });
 
   it("forgets a run of failures twice the window after it began, so one late failure does not disable", async () => {
     // A message gave up at t=0; nothing was sent for a week; the next single failure is a new run.
-    expect(await fail(0)).toBe(0);
-    expect(await fail(2_000)).toBe(0);
+    expect(await fail(0)).toBe(3);
+    expect(await fail(2_000)).toBe(3);
     expect(await redis.hget(keys[0]!, "failingSince")).toBe("2000");
     expect(await fail(2_500)).toBe(0);
     expect(await fail(3_000)).toBe(1);

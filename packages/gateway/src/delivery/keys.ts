@@ -16,4 +16,11 @@ export const deliveryKeys = {
   endpointAttempts: (orgId: string, endpointId: string) => `gb:{eo:${orgId}}:ep:${endpointId}:attempts`,
   /** One message's attempts, oldest first (capped). */
   messageAttempts: (orgId: string, messageId: string) => `gb:{eo:${orgId}}:msg:${messageId}:attempts`,
+  /**
+   * Across all orgs, for metrics and alerts: `<org>/<endpoint>` -> when it started failing, and
+   * -> when it was disabled. Kept beside the per-org state by the worker and the enable/delete
+   * paths; a lost update heals with the endpoint's next attempt.
+   */
+  failingBoard: "gb:{endpoint-health}:failing",
+  disabledBoard: "gb:{endpoint-health}:disabled",
 } as const;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EventData, EventType } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
+import type { TraceContext } from "../core/tracing.js";
 import { endpointsFor } from "./endpoints.js";
 
 /** The custom BullMQ backoff type the delivery worker resolves against `retry.schedule`. */
@@ -25,6 +26,8 @@ export interface DeliveryJobData {
   /** When the event was created (RFC 3339); the body's `timestamp`. */
   timestamp: string;
   data: unknown;
+  /** The trace of what caused the event (a signal's intake and processing); sent as `traceparent`. */
+  trace?: TraceContext;
 }
 
 /** An event for an org, as processing produces it. Enqueueing the same `eventId` twice sends it once. */
@@ -68,7 +71,11 @@ export function deliveryJobOptions(gw: Gateway, msgId: string) {
  * the same event (a retried processing job, a replayed signal) adds nothing
  * while the first message is kept, so nothing is sent twice.
  */
-export async function enqueueEvent(gw: Gateway, event: OutboundEvent): Promise<{ messageIds: string[] }> {
+export async function enqueueEvent(
+  gw: Gateway,
+  event: OutboundEvent,
+  trace?: TraceContext,
+): Promise<{ messageIds: string[] }> {
   const endpoints = (await endpointsFor(gw, event.orgId, event.type)).filter((e) => e.id !== event.except);
   if (endpoints.length === 0) return { messageIds: [] };
   const timestamp = event.timestamp ?? new Date(gw.now()).toISOString();
@@ -82,6 +89,7 @@ export async function enqueueEvent(gw: Gateway, event: OutboundEvent): Promise<{
       type: event.type,
       timestamp,
       data: event.data,
+      ...(trace ? { trace } : {}),
     };
     return { name: event.type, data, opts: deliveryJobOptions(gw, msgId) };
   });

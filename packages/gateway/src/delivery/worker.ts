@@ -2,12 +2,13 @@ import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions 
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { inSpan, SpanKind, SpanStatusCode } from "../core/tracing.js";
 import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
 import { attemptOnce, deliveryAgent } from "./deliver.js";
 import { findEndpoint } from "./endpoints.js";
-import type { DisabledReason } from "./health.js";
+import { type DisabledReason, noteOnBoard } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { deliveryLockMs } from "./lock.js";
 import { deliveryMetrics } from "./metrics.js";
@@ -140,12 +141,35 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
     const attemptNumber = job.attemptsMade + 1;
     let sent: Awaited<ReturnType<typeof attemptOnce>>;
     try {
-      sent = await attemptOnce(gw, endpoint, {
-        msgId,
-        body: webhookBody(job.data),
-        attempt: attemptNumber,
-        agent,
-      });
+      sent = await inSpan(
+        "gigbridge.deliver",
+        {
+          kind: SpanKind.CLIENT,
+          parent: job.data.trace,
+          attributes: {
+            "gigbridge.org": orgId,
+            "gigbridge.endpoint": endpointId,
+            "gigbridge.message.id": msgId,
+            "gigbridge.event.type": job.data.type,
+            "gigbridge.attempt": attemptNumber,
+          },
+        },
+        async (span) => {
+          const done = await attemptOnce(gw, endpoint, {
+            msgId,
+            body: webhookBody(job.data),
+            attempt: attemptNumber,
+            agent,
+            ...(span.context ? { trace: span.context } : {}),
+          });
+          span.setAttributes({
+            "gigbridge.delivery.outcome": done.result.outcome,
+            ...(done.result.status === undefined ? {} : { "http.response.status_code": done.result.status }),
+          });
+          if (done.result.outcome !== "success") span.setStatus({ code: SpanStatusCode.ERROR });
+          return done;
+        },
+      );
     } catch (error) {
       await releaseSlot(gw.redis, slotKey, holder).catch(() => {});
       throw error;
@@ -159,7 +183,14 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       result.outcome === "success" ? "success" : result.outcome === "disable" ? "gone" : "failure";
     let health: HealthAfter;
     try {
-      health = await settleAttempt(gw, orgId, attempt, { holder, health: healthOf, now, disableAfterMs });
+      const settled = await settleAttempt(gw, orgId, attempt, {
+        holder,
+        health: healthOf,
+        now,
+        disableAfterMs,
+      });
+      health = settled.health;
+      if (settled.board) await noteOnBoard(gw, orgId, endpointId, settled.board, now);
     } catch (error) {
       await releaseSlot(gw.redis, slotKey, holder).catch(() => {});
       // Delivered: a Redis hiccup while noting it must not turn into a second delivery.

@@ -23,6 +23,8 @@ export interface AppOptions {
   routes: RouteModule[];
   /** Background workers /readyz reports on. */
   readiness?: () => Readiness[];
+  /** Read at each `/metrics` scrape: the stages' state kept in Redis (endpoint health). */
+  onScrape?: () => Promise<void>;
 }
 
 /** The 422 for a failed request validation, with a JSON Pointer per failing field. */
@@ -111,7 +113,7 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
       },
     });
   }
-  app.route("/", metricsRoutes(gw));
+  app.route("/", metricsRoutes(gw, options.readiness, options.onScrape));
   app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
 
   app.notFound((c) =>
@@ -131,10 +133,14 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
  * What a worker-only process (`gigbridge work`) serves: health, readiness and
  * its metrics (delivery, task and failure counters live in the worker).
  */
-export function createProbeApp(gw: Gateway, readiness: () => Readiness[]): OpenAPIHono<AppEnv> {
+export function createProbeApp(
+  gw: Gateway,
+  readiness: () => Readiness[],
+  onScrape?: () => Promise<void>,
+): OpenAPIHono<AppEnv> {
   const app = routesApp();
   app.use(requestId({ headerName: "x-request-id" }));
-  app.route("/", metricsRoutes(gw));
+  app.route("/", metricsRoutes(gw, readiness, onScrape));
   app.route("/", healthRoutes(gw, readiness));
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),

@@ -19,15 +19,20 @@ export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readyRoute, async (c) => {
-    const redis = await pingWithin(gw, 1000);
-    const workers = checks().map((w) => ({ name: w.name, ready: w.ready() }));
-    const ok = redis && workers.every((w) => w.ready);
+    const { ok, redis, workers } = await readiness(gw, checks());
     const body = { redis: redis ? ("up" as const) : ("down" as const), workers };
     return ok
       ? c.json({ status: "ready" as const, ...body }, 200)
       : c.json({ status: "unavailable" as const, ...body }, 503);
   });
   return app;
+}
+
+/** What /readyz reports (and `/metrics` exports as `gigbridge_ready` and `gigbridge_redis_up`). */
+export async function readiness(gw: Gateway, checks: Readiness[]) {
+  const redis = await pingWithin(gw, 1000);
+  const workers = checks.map((w) => ({ name: w.name, ready: w.ready() }));
+  return { ok: redis && workers.every((w) => w.ready), redis, workers };
 }
 
 const tags = ["Probes"];

@@ -3,6 +3,7 @@ import type { Gateway } from "../core/context.js";
 import { GatewayError, UnavailableError, withRedis } from "../core/errors.js";
 import { keys } from "../core/keys.js";
 import type { RedisClient } from "../core/redis.js";
+import type { TraceContext } from "../core/tracing.js";
 
 /** Job data on the `signals` queue: what processing consumes. */
 export interface SignalJob {
@@ -10,6 +11,8 @@ export interface SignalJob {
   signal: Signal;
   /** When the gateway accepted it (ms since the epoch). */
   receivedAt: number;
+  /** The W3C trace context of its intake, handed on to processing and to the webhooks it causes. */
+  trace?: TraceContext;
 }
 
 /** BullMQ forbids `:` in custom ids; `%` never occurs in a signal id, so this is one-to-one. */
@@ -129,7 +132,12 @@ const IN_FLIGHT_WAIT_MS = 1500;
  * that request has stored it: until then this request waits (briefly), and
  * takes the signal over if the other request failed and released it.
  */
-export async function intake(gw: Gateway, platformId: string, signals: Signal[]): Promise<IntakeResult> {
+export async function intake(
+  gw: Gateway,
+  platformId: string,
+  signals: Signal[],
+  trace?: TraceContext,
+): Promise<IntakeResult> {
   const redis = scripts(gw.redis);
   const { perSecond, burst } = rateLimitOf(gw, platformId);
   const receivedAt = gw.now();
@@ -156,7 +164,7 @@ export async function intake(gw: Gateway, platformId: string, signals: Signal[])
     rate ??= { perSecond, limit: burst, remaining: reply[1] ?? 0, resetMs: reply[2] ?? 0 };
     const claimed = open.filter((_, i) => reply[3 + i] === 1);
     const inFlight = open.filter((_, i) => reply[3 + i] === 2);
-    if (claimed.length > 0) await enqueue(gw, redis, platformId, claimed, receivedAt);
+    if (claimed.length > 0) await enqueue(gw, redis, platformId, claimed, { receivedAt, trace });
     for (const signal of claimed) accepted.add(signal.id);
     open = inFlight;
   }
@@ -208,6 +216,7 @@ async function claim(
     NOTHING_STORED,
   );
   if (reply[0] === 0) {
+    countSignals(gw, platformId, signals, "rate_limited");
     const retryAfter = Math.max(1, Math.ceil((reply[1] ?? 1000) / 1000));
     throw new GatewayError(
       "rate_limited",
@@ -221,6 +230,13 @@ async function claim(
     );
   }
   return reply;
+}
+
+/** Counts signals by type under one outcome: one `inc` per type, not per signal. */
+function countSignals(gw: Gateway, platformId: string, signals: Signal[], outcome: string): void {
+  const byType = new Map<SignalType, number>();
+  for (const signal of signals) byType.set(signal.type, (byType.get(signal.type) ?? 0) + 1);
+  for (const [type, n] of byType) gw.metrics.signals.inc({ platform: platformId, type, outcome }, n);
 }
 
 /** BullMQ options of a signal job: its id is derived from the signal's, so a re-add is a no-op. */
@@ -240,24 +256,22 @@ async function enqueue(
   redis: IntakeRedis,
   platformId: string,
   claimed: Signal[],
-  receivedAt: number,
+  { receivedAt, trace }: { receivedAt: number; trace: TraceContext | undefined },
 ): Promise<void> {
+  const job = (signal: Signal): SignalJob =>
+    trace ? { platformId, signal, receivedAt, trace } : { platformId, signal, receivedAt };
   const claimedKeys = claimed.map((s) => keys.signal(platformId, s.id));
   const queue = gw.queue("signals");
   try {
     // One signal (the common single-signal request) is one command; addBulk would build a pipeline for it.
     if (claimed.length === 1) {
       const signal = claimed[0] as Signal;
-      await queue.add(
-        signal.type,
-        { platformId, signal, receivedAt } satisfies SignalJob,
-        jobOptions(platformId, signal),
-      );
+      await queue.add(signal.type, job(signal), jobOptions(platformId, signal));
     } else {
       await queue.addBulk(
         claimed.map((signal) => ({
           name: signal.type,
-          data: { platformId, signal, receivedAt } satisfies SignalJob,
+          data: job(signal),
           opts: jobOptions(platformId, signal),
         })),
       );

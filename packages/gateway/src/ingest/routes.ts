@@ -2,6 +2,7 @@ import {
   acceptedResponseSchema,
   batchRequestSchema,
   fixtures,
+  type Signal,
   signalIdSchema,
   signalSchema,
   signalStatusSchema,
@@ -12,6 +13,7 @@ import type { Context } from "hono";
 import type { ZodError } from "zod";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, NotFoundError } from "../core/errors.js";
+import { inSpan, SpanKind, traceContextOf } from "../core/tracing.js";
 import { routesApp, validationFailure } from "../http/app.js";
 import { requirePlatform, securitySchemes } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
@@ -92,6 +94,23 @@ const getOne = createRoute({
 
 const knownTypes = new Set<string>(signalTypes);
 
+/**
+ * Intake as a span that continues the platform's trace (its `traceparent`): the context stored with
+ * each signal is this span's, or the platform's own when no OpenTelemetry SDK records.
+ */
+function tracedIntake(gw: Gateway, c: Context<AppEnv>, signals: Signal[]) {
+  const platformId = c.get("platform").id;
+  return inSpan(
+    "gigbridge.intake",
+    {
+      kind: SpanKind.SERVER,
+      parent: traceContextOf(c.req.header("traceparent"), c.req.header("tracestate")),
+      attributes: { "gigbridge.platform": platformId, "gigbridge.signal.count": signals.length },
+    },
+    (span) => intake(gw, platformId, signals, span.context),
+  );
+}
+
 /** The front door for platforms: `POST /v1/signals`, `POST /v1/signals/batch`, `GET /v1/signals/{id}`. */
 export function ingestRoutes(gw: Gateway) {
   const app = routesApp();
@@ -120,8 +139,7 @@ export function ingestRoutes(gw: Gateway) {
   app.openapi(
     sendOne,
     async (c) => {
-      const platformId = c.get("platform").id;
-      const result = await intake(gw, platformId, [c.req.valid("json")]);
+      const result = await tracedIntake(gw, c, [c.req.valid("json")]);
       return c.json(
         { accepted: result.accepted, duplicates: result.duplicates },
         202,
@@ -142,7 +160,7 @@ export function ingestRoutes(gw: Gateway) {
           `A batch holds at most ${max} signals; this one has ${signals.length}.`,
         );
       }
-      const result = await intake(gw, c.get("platform").id, signals);
+      const result = await tracedIntake(gw, c, signals);
       return c.json(
         { accepted: result.accepted, duplicates: result.duplicates },
         202,

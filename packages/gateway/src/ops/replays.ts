@@ -289,6 +289,7 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
 
 /** A replay whose job landed in the failed set (retries spent or stalled out) reads `failed`, audited. */
 async function recordFailedReplay(gw: Gateway, id: string, error: Error): Promise<void> {
+  gw.metrics.failures.inc({ queue: queues.replays.name, reason: "processing_error" });
   gw.logger.error({ err: error, replayId: id }, "replay failed");
   await gw.redis.hset(replayKey(id), {
     status: "failed",

@@ -5,6 +5,7 @@ import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { routingTableOf } from "../core/org-table.js";
 import { Script } from "../core/script.js";
+import type { TraceContext } from "../core/tracing.js";
 import type { SignalJob } from "../ingest/intake.js";
 import { decide, workerIdOf } from "../rules/decide.js";
 import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
@@ -30,6 +31,8 @@ export class NoRouteError extends UnrecoverableError {
 export interface ProcessOptions {
   /** Where events go; the delivery outbox by default. */
   emit?: EmitEvent;
+  /** The trace the processing continues; the outbox sends it with each webhook. */
+  trace?: TraceContext;
 }
 
 export interface ProcessResult {
@@ -53,7 +56,7 @@ export async function processSignal(
   options: ProcessOptions = {},
 ): Promise<ProcessResult> {
   const { platformId, signal } = job;
-  const emit = options.emit ?? outbox(gw);
+  const emit = options.emit ?? outbox(gw, options.trace);
   const workerId = workerIdOf(signal);
   const subjectId = workerId === null ? null : subjectIdOf(gw.masterKey, platformId, workerId);
 

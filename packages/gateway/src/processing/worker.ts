@@ -1,9 +1,11 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
+import { inSpan, SpanKind } from "../core/tracing.js";
 import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
+import { processingMetrics } from "./metrics.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
 
 export type SignalWorker = WorkerHandle<Worker<SignalJob, ProcessResult>>;
@@ -22,10 +24,33 @@ export interface SignalWorkerOptions {
 export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}): SignalWorker {
   const { name, prefix } = queues.signals;
   const connection = gw.workerConnection(`gigbridge:worker:${name}`);
+  const metrics = processingMetrics(gw);
   const worker = new Worker<SignalJob, ProcessResult>(
     name,
-    (job: Job<SignalJob, ProcessResult>) =>
-      processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
+    async (job: Job<SignalJob, ProcessResult>) => {
+      const { platformId, signal, trace } = job.data;
+      const result = await inSpan(
+        "gigbridge.process",
+        {
+          kind: SpanKind.CONSUMER,
+          parent: trace,
+          attributes: {
+            "gigbridge.platform": platformId,
+            "gigbridge.signal.id": signal.id,
+            "gigbridge.signal.type": signal.type,
+            "gigbridge.attempt": job.attemptsMade + 1,
+          },
+        },
+        (span) =>
+          processSignal(gw, job.data, {
+            ...(options.emit ? { emit: options.emit } : {}),
+            ...(span.context ? { trace: span.context } : {}),
+          }),
+      );
+      metrics.processed.inc({ type: job.data.signal.type });
+      metrics.lag.observe(Math.max(0, gw.now() - job.data.receivedAt) / 1000);
+      return result;
+    },
     { connection, prefix, concurrency: options.concurrency ?? 32 },
   );
   worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));

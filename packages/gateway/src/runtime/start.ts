@@ -2,7 +2,10 @@ import { resolve } from "node:path";
 import type { GatewayConfig } from "@gigbridge/schemas";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
+import { refreshEndpointHealth } from "../delivery/metrics.js";
 import { createApp, createProbeApp } from "../http/app.js";
+import { processingMetrics } from "../processing/metrics.js";
+import { taskMetrics } from "../tasks/metrics.js";
 import { type LocalRedis, startLocalRedis } from "./local-redis.js";
 import { routeModules } from "./routes.js";
 import { listen, type RunningServer } from "./server.js";
@@ -54,9 +57,13 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const workers = options.workers ? await startWorkers(gw) : [];
   let server: RunningServer | undefined;
   // An API process serves the API; a worker-only process still serves /healthz, /readyz and /metrics.
+  // Every stage's series exist from the first scrape, whichever stages run in this process.
+  processingMetrics(gw);
+  taskMetrics(gw);
+  const onScrape = () => refreshEndpointHealth(gw);
   const app = options.http
-    ? createApp(gw, { routes: routeModules, readiness: () => workers })
-    : createProbeApp(gw, () => workers);
+    ? createApp(gw, { routes: routeModules, readiness: () => workers, onScrape })
+    : createProbeApp(gw, () => workers, onScrape);
   if (options.http || options.workers) {
     server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");
   }

@@ -1,5 +1,6 @@
 import type { Task, TaskStatus } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
+import type { TraceContext } from "../core/tracing.js";
 import { enqueueEvent, type OutboundEvent } from "../delivery/outbox.js";
 import { eventId } from "../rules/ids.js";
 
@@ -9,8 +10,9 @@ import { eventId } from "../rules/ids.js";
  */
 export type EmitEvent = (event: OutboundEvent) => Promise<unknown>;
 
-export function outbox(gw: Gateway): EmitEvent {
-  return (event) => enqueueEvent(gw, event);
+/** The delivery outbox; `trace` (what caused the events) goes with each webhook as `traceparent`. */
+export function outbox(gw: Gateway, trace?: TraceContext): EmitEvent {
+  return (event) => enqueueEvent(gw, event, trace);
 }
 
 export function taskCreated(task: Task): OutboundEvent<"task.created"> {

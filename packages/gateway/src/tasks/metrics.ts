@@ -1,3 +1,4 @@
+import { taskKinds } from "@gigbridge/schemas";
 import { Counter } from "prom-client";
 import type { Gateway } from "../core/context.js";
 
@@ -34,6 +35,12 @@ export function taskMetrics(gw: Gateway): TaskMetrics {
         registers,
       }),
     };
+    // Every kind from 0, so dashboards show each kind and `increase()` sees the first task of one.
+    for (const kind of taskKinds) {
+      metrics.created.inc({ kind }, 0);
+      metrics.overdue.inc({ kind }, 0);
+      metrics.transitions.inc({ kind, status: "completed" }, 0);
+    }
     byGateway.set(gw, metrics);
   }
   return metrics;

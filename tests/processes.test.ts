@@ -53,7 +53,7 @@ describe("gigbridge serve + gigbridge work", () => {
   });
 
   it("give work a default port of its own (8790), so it can run beside serve (8787) on one host", async () => {
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       REDIS_URL: redis.url,
       GIGBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),

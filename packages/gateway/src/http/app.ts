@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import type { ZodError } from "zod";
+import { consoleRoutes } from "../console/app.js";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, ValidationError } from "../core/errors.js";
 import { securitySchemes } from "./auth.js";
@@ -44,8 +45,8 @@ export function routesApp(): OpenAPIHono<AppEnv> {
 
 /**
  * The whole HTTP surface, composed in one place: request id, logs and metrics,
- * body limits, content type, then each stage's routes, the OpenAPI document,
- * docs, health, and problem+json for everything that goes wrong.
+ * the console, body limits, content type, then each stage's routes, the OpenAPI
+ * document, docs, health, and problem+json for everything that goes wrong.
  */
 export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = routesApp();
@@ -62,6 +63,8 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
         ),
     }),
   );
+  // The console takes HTML form posts and answers in HTML: it is mounted before the JSON body checks.
+  app.route("/", consoleRoutes(gw));
   app.use(bodyChecks(gw.config.ingest.maxBodyBytes));
 
   for (const module of options.routes) app.route("/", module(gw));

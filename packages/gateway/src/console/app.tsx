@@ -166,7 +166,8 @@ const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   c.header("content-security-policy", CONSOLE_CSP);
   c.header("x-frame-options", "DENY");
   c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "no-referrer");
+  // Not no-referrer: with it, browsers send `Origin: null` on form posts, which the origin check refuses.
+  c.header("referrer-policy", "same-origin");
   if (!c.req.path.startsWith("/console/assets/")) c.header("cache-control", "no-store");
 };
 

@@ -83,7 +83,7 @@ export function operatorPages(app: Hono<ConsoleEnv>, gw: Gateway): void {
           </a>
         </p>
         <form method="get" action="/console/replay">
-          <table>
+          <table id="failure-list">
             <thead>
               <tr>
                 <th>
@@ -570,7 +570,7 @@ export function operatorPages(app: Hono<ConsoleEnv>, gw: Gateway): void {
               name="parent"
               id="org-parent"
               label={say.t("field.parent")}
-              any={say.t("common.all")}
+              any={say.t("orgs.noParent")}
               value={undefined}
               options={orgs.map((o) => [o.id, `${o.name} (${o.id})`])}
             />
@@ -685,12 +685,7 @@ function HourlyChart(props: { say: Speaker; items: Failure[]; now: number }) {
   const height = 140;
   const summary = buckets.map((n, i) => `${props.say.date(end - (24 - i) * hour)}: ${n}`).join("; ");
   return (
-    <svg
-      class="chart"
-      viewBox={`0 0 ${width} ${height + 20}`}
-      role="img"
-      aria-describedby="chart-desc"
-    >
+    <svg class="chart" viewBox={`0 -14 ${width} ${height + 34}`} role="img" aria-describedby="chart-desc">
       <title>{props.say.t("failures.chart")}</title>
       <desc id="chart-desc">{summary}</desc>
       {buckets.map((n, i) => {

@@ -215,13 +215,13 @@ export function orgPages(app: Hono<ConsoleEnv>, gw: Gateway, emit: EmitEvent): v
           {task.note ? (
             <>
               <dt>{say.t("field.note")}</dt>
-              <dd>{task.note}</dd>
+              <dd class="data">{task.note}</dd>
             </>
           ) : null}
           {task.cancelReason ? (
             <>
               <dt>{say.t("field.reasonCancel")}</dt>
-              <dd>{task.cancelReason}</dd>
+              <dd class="data">{task.cancelReason}</dd>
             </>
           ) : null}
         </dl>
@@ -501,17 +501,18 @@ function EndpointAction(props: { view: View; id: string; action: string; label: 
 function TaskDetails(props: { say: Speaker; task: Task }) {
   const { say, task } = props;
   const d = task.details as Record<string, unknown>;
-  const rows: [string, string][] = [];
-  const add = (key: MessageKey, value: unknown) => {
-    if (value !== undefined && value !== null && value !== "") rows.push([say.t(key), String(value)]);
+  // Free text (a worker's summary, a home organization's name) is data, in whatever language it came in.
+  const rows: [string, string, boolean?][] = [];
+  const add = (key: MessageKey, value: unknown, text?: boolean) => {
+    if (value !== undefined && value !== null && value !== "") rows.push([say.t(key), String(value), text]);
   };
   if (typeof d.politicalStatus === "string")
     add("field.politicalStatus", say.label(enumLabels.politicalStatus, d.politicalStatus));
   const home = d.homeOrganization as { name?: string } | undefined;
-  add("field.homeOrg", home?.name);
+  add("field.homeOrg", home?.name, true);
   if (typeof d.category === "string") add("field.category", say.label(enumLabels.appealCategory, d.category));
   if (typeof d.urgency === "string") add("field.urgency", say.label(enumLabels.appealUrgency, d.urgency));
-  add("field.summary", d.summary);
+  add("field.summary", d.summary, true);
   if (typeof d.reason === "string") add("field.reason", say.label(offboardReasonLabels, d.reason));
   add("field.station", d.stationName);
   add("field.count", d.memberCount);
@@ -521,14 +522,14 @@ function TaskDetails(props: { say: Speaker; task: Task }) {
   const contact = d.contact as { name?: string; phone?: string } | undefined;
   return (
     <dl class="facts">
-      {rows.map(([k, v]) => (
+      {rows.map(([k, v, text]) => (
         <>
           <dt>{k}</dt>
-          <dd>{v}</dd>
+          <dd class={text ? "data" : undefined}>{v}</dd>
         </>
       ))}
       <dt>{say.t("field.contact")}</dt>
-      <dd id="task-contact">
+      <dd id="task-contact" class={contact ? "data" : undefined}>
         {contact ? `${contact.name ?? ""} ${contact.phone ?? ""}`.trim() : say.t("task.contactHidden")}
       </dd>
       {typeof d.workerId === "string" ? (

@@ -1,9 +1,11 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@gigbridge/testkit";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appeal, send, waitForFailed } from "../ops/testing.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
@@ -63,6 +65,8 @@ async function login(ctx: BrowserContext, key: string): Promise<Page> {
   return page;
 }
 
+const text = async (locator: Locator) => (await locator.textContent()) ?? "";
+
 /** Presses Tab until the element matching `selector` has the focus. */
 async function tabTo(page: Page, selector: string): Promise<void> {
   for (let i = 0; i < 60; i++) {
@@ -108,7 +112,7 @@ describe("console in a browser", () => {
     await row.locator("a").click();
     await page.waitForURL(/\/console\/failures\/signals/);
     remember(page);
-    expect(await page.locator("main").innerText()).toContain("no_route");
+    expect(await text(page.locator("main"))).toContain("no_route");
     await shot(page, "02-failure-detail");
 
     await page.click('nav a[href="/console/orgs"]');
@@ -120,7 +124,7 @@ describe("console in a browser", () => {
     await page.click('button:text("Save organization")');
     await page.waitForURL(/added=1/);
     remember(page);
-    expect(await page.locator("tbody").innerText()).toContain("Pudong committee");
+    expect(await text(page.locator("tbody"))).toContain("Pudong committee");
     await shot(page, "03-org-added");
 
     await page.goto(`${t.url}/console/failures?reason=no_route`);
@@ -128,7 +132,7 @@ describe("console in a browser", () => {
     remember(page);
     expect(await page.locator('button:text("Replay now")').isDisabled()).toBe(true);
     await page.click('button:text("Dry run: count")');
-    expect((await page.locator("#dry-run-count").innerText()).trim()).toBe("1");
+    expect((await text(page.locator("#dry-run-count"))).trim()).toBe("1");
     await shot(page, "04-dry-run");
     await page.click('button:text("Replay now")');
     await page.waitForURL(/\/console\/replays\/rpl_/);
@@ -141,8 +145,8 @@ describe("console in a browser", () => {
           .catch(() => null)) === "completed",
       { description: "the replay to be done", timeoutMs: 20_000 },
     );
-    expect((await page.locator("#replay-done").innerText()).trim()).toBe("1");
-    expect((await page.locator("#replay-failed").innerText()).trim()).toBe("0");
+    expect((await text(page.locator("#replay-done"))).trim()).toBe("1");
+    expect((await text(page.locator("#replay-failed"))).trim()).toBe("0");
     await shot(page, "05-replay-done");
 
     await page.click('nav a[href="/console/audit"]');
@@ -150,8 +154,8 @@ describe("console in a browser", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(/action=replay/);
     remember(page);
-    expect(await page.locator("tbody tr").first().innerText()).toContain("operator");
-    expect(await page.locator("tbody tr").first().innerText()).toContain("accepted");
+    expect(await text(page.locator("tbody tr").first())).toContain("operator");
+    expect(await text(page.locator("tbody tr").first())).toContain("accepted");
     await shot(page, "06-audit");
     for (const path of ["/console/endpoints", "/console/queues"]) {
       await page.goto(t.url + path);
@@ -199,7 +203,7 @@ describe("console in a browser", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/console\/tasks\/tsk_/);
     remember(page);
-    expect((await page.locator("#task-contact").innerText()).trim()).toBe(messages.en["task.contactHidden"]);
+    expect((await text(page.locator("#task-contact"))).trim()).toBe(messages.en["task.contactHidden"]);
     await tabTo(page, 'a[href$="/acknowledge"]');
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/acknowledge$/);
@@ -207,13 +211,13 @@ describe("console in a browser", () => {
     await tabTo(page, 'main button[type="submit"]');
     await page.keyboard.press("Enter");
     await page.waitForURL(/done=acknowledged/);
-    expect((await page.locator("#task-status").innerText()).trim()).toBe("Acknowledged");
+    expect((await text(page.locator("#task-status"))).trim()).toBe("Acknowledged");
 
     await page.click('a[href$="/complete"]');
     await page.fill("#f-text", "Called back and registered.");
     await page.click('main button[type="submit"]');
     await page.waitForURL(/done=completed/);
-    expect((await page.locator("#task-status").innerText()).trim()).toBe("Completed");
+    expect((await text(page.locator("#task-status"))).trim()).toBe("Completed");
     await shot(page, "09-completed");
 
     // Completing again (an old tab): the 409, in words.
@@ -224,7 +228,7 @@ describe("console in a browser", () => {
       page.click('main button[type="submit"]'),
     ]);
     expect(response.status()).toBe(409);
-    expect(await page.locator('[role="alert"]').innerText()).toContain("already Completed");
+    expect(await text(page.locator('[role="alert"]'))).toContain("already Completed");
     await shot(page, "10-conflict");
     await page.goto(`${t.url}/console/webhooks`);
     remember(page);
@@ -246,7 +250,7 @@ describe("console in a browser", () => {
     const other = await login(sibling, testKeys.streetB);
     await other.locator("#inbox-empty").waitFor({ state: "visible" });
     await other.goto(`${t.url}/console/tasks/${encodeURIComponent(taskId)}`);
-    expect(await other.locator('[role="alert"]').innerText()).toContain(messages.en["error.notFound"]);
+    expect(await text(other.locator('[role="alert"]'))).toContain(messages.en["error.notFound"]);
     await shot(other, "12-sibling");
     await sibling.close();
   });
@@ -268,7 +272,7 @@ describe("console in a browser", () => {
           const text = await page.evaluate(() => {
             const clone = document.body.cloneNode(true) as HTMLElement;
             for (const el of clone.querySelectorAll("[lang], code, .data")) el.remove();
-            return clone.innerText;
+            return clone.textContent ?? "";
           });
           if (lang === "en") expect(text, path).not.toMatch(/[\u4e00-\u9fff]/);
           else for (const value of enValues) expect(text, `${path}: "${value}"`).not.toContain(value);
@@ -284,7 +288,7 @@ describe("console in a browser", () => {
     const page = await ctx.newPage();
     await page.goto(`${t.url}/docs`);
     await page.locator(".swagger-ui .info .title").waitFor();
-    expect(await page.locator(".swagger-ui .info .title").innerText()).toContain("GigBridge API");
+    expect(await text(page.locator(".swagger-ui .info .title"))).toContain("GigBridge API");
     await page.locator(".opblock").first().waitFor({ state: "visible" });
     await shot(page, "14-docs-offline");
     const consolePage = await login(ctx, testKeys.operator);

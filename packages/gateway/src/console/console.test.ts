@@ -1,17 +1,22 @@
 import { request } from "node:http";
-import { taskKinds } from "@gigbridge/schemas";
+import { type Signal, type Task, taskKinds } from "@gigbridge/schemas";
 import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Credentials } from "../core/credentials.js";
 import { keys } from "../core/keys.js";
+import { createLogger } from "../core/logger.js";
+import { disabledEndpointIds, disableEndpoint } from "../delivery/health.js";
+import { LogCapture } from "../delivery/testing.js";
+import { send } from "../ops/testing.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { CONSOLE_CSP } from "./app.js";
 import { enumLabels, messages, pickLanguage } from "./i18n.js";
 import { createLoginLink } from "./session.js";
 
 let t: TestGateway;
+const logs = new LogCapture();
 beforeAll(async () => {
-  t = await startTestGateway({ workers: false });
+  t = await startTestGateway({ logger: createLogger({ level: "debug", destination: logs }) });
 });
 afterAll(async () => t?.close());
 
@@ -170,6 +175,131 @@ describe("console security", () => {
     }
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(200 * 1024);
+  });
+});
+
+describe("console pages", () => {
+  const declared = (id: string, contact: boolean): Signal =>
+    ({
+      id,
+      type: "membership.declared",
+      occurredAt: "2026-12-01T10:00:00+08:00",
+      data: {
+        workerId: `w-${id}`,
+        politicalStatus: "member",
+        regionCode: "110105002",
+        homeOrganization: { name: "Home branch" },
+        ...(contact ? { contact: { name: "Zhang San", phone: "13800138000" } } : {}),
+        consent: {
+          id: `c-${id}`,
+          grantedAt: "2026-12-01T09:00:00+08:00",
+          scopes: contact ? ["share_membership", "share_contact"] : ["share_membership"],
+        },
+      },
+    }) as Signal;
+
+  it("shows the worker's contact only when consent allowed it, and filters the inbox", async () => {
+    await send(t, [declared("with-contact", true), declared("without-contact", false)]);
+    const tasks = await waitFor(
+      async () => {
+        const r = await t.call("GET", "/v1/tasks", { key: testKeys.streetB });
+        const items = ((await r.json()) as { items: Task[] }).items;
+        return items.length === 2 ? items : undefined;
+      },
+      { description: "two register_member tasks" },
+    );
+    const street = new Client();
+    await street.login(testKeys.streetB);
+    const pages = await Promise.all(
+      tasks.map(async (task) => [
+        task.signalId,
+        await (await street.fetch(`/console/tasks/${task.id}`)).text(),
+      ]),
+    );
+    for (const [signalId, html] of pages) {
+      if (signalId === "with-contact") expect(html).toContain("Zhang San 13800138000");
+      else {
+        expect(html).not.toContain("13800138000");
+        expect(html).toContain(messages.en["task.contactHidden"]);
+      }
+    }
+
+    const rows = async (client: Client, query: string) =>
+      ((await (await client.fetch(`/console/tasks${query}`)).text()).match(/data-task="/g) ?? []).length;
+    expect(await rows(street, "")).toBe(2);
+    expect(await rows(street, "?kind=register_member&status=open")).toBe(2);
+    expect(await rows(street, "?kind=follow_up_appeal")).toBe(0);
+    expect(await rows(street, "?status=completed")).toBe(0);
+    expect(await rows(street, "?overdue=1")).toBe(0);
+    const district = new Client();
+    await district.login(testKeys.district);
+    expect(await rows(district, "?org=street-b")).toBe(2);
+    expect(await rows(district, "?org=street-a")).toBe(0);
+    // An org outside the viewer's subtree is ignored, not shown.
+    expect(await rows(street, "?org=district")).toBe(2);
+  });
+
+  it("searches the organization directory", async () => {
+    const client = new Client();
+    await client.login(testKeys.viewer);
+    const html = await (await client.fetch("/console/orgs?q=110105002")).text();
+    const listed = /<tbody>(.*?)<\/tbody>/s.exec(html)?.[1] ?? "";
+    expect(listed).toContain("Street B");
+    expect(listed).not.toContain("Street A");
+  });
+
+  it("an org creates an endpoint, sees its secret once, and rotates it", async () => {
+    const client = new Client();
+    await client.login(testKeys.streetA);
+    const csrf = await client.csrf("/console/webhooks");
+    const created = await client.form("/console/webhooks", { _csrf: csrf, url: "http://127.0.0.1:9/hook" });
+    expect(created.status).toBe(201);
+    const secret = /id="new-secret"[^>]*>\s*(whsec_[^<\s]+)/.exec(await created.text())?.[1];
+    expect(secret).toBeDefined();
+    const list = await (await client.fetch("/console/webhooks")).text();
+    expect(list).toContain("http://127.0.0.1:9/hook");
+    expect(list).not.toContain(secret);
+    const id = /href="\/console\/webhooks\/([^"]+)"/.exec(list)?.[1] as string;
+    const rotated = await client.form(`/console/webhooks/${id}/rotate`, { _csrf: csrf });
+    const next = /id="new-secret"[^>]*>\s*(whsec_[^<\s]+)/.exec(await rotated.text())?.[1];
+    expect(next).toMatch(/^whsec_/);
+    expect(next).not.toBe(secret);
+    expect(logs.lines.map((l) => JSON.stringify(l)).join("\n")).not.toContain(next);
+  });
+
+  it("shows disabled endpoints; a viewer cannot re-enable one, an operator can", async () => {
+    const gw = t.running.gw;
+    const created = await t.call("POST", "/v1/endpoints", {
+      key: testKeys.streetB,
+      body: { url: "http://127.0.0.1:9/gone" },
+    });
+    const { id } = (await created.json()) as { id: string };
+    await disableEndpoint(gw, "street-b", id, "gone", gw.now());
+
+    const viewer = new Client();
+    await viewer.login(testKeys.viewer);
+    const page = await (await viewer.fetch("/console/endpoints")).text();
+    expect(page).toContain(id);
+    expect(page).toMatch(/<button type="submit" disabled="">/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    const path = `/console/endpoints/street-b/${id}/enable`;
+    expect((await viewer.form(path, { _csrf: csrf })).status).toBe(403);
+
+    const operator = new Client();
+    await operator.login(testKeys.operator);
+    const enabled = await operator.form(path, { _csrf: await operator.csrf("/console/endpoints") });
+    expect(enabled.status).toBe(303);
+    expect((await disabledEndpointIds(gw, "street-b")).has(id)).toBe(false);
+    expect(await (await operator.fetch("/console/endpoints")).text()).not.toContain(id);
+    const audit = await t.call("GET", "/v1/ops/audit?action=endpoint.enable", { key: testKeys.operator });
+    const outcomes = ((await audit.json()) as { items: { operator: string; outcome: string }[] }).items;
+    expect(outcomes.map((e) => `${e.operator}:${e.outcome}`)).toEqual(["operator:accepted", "viewer:denied"]);
+  });
+
+  it("never writes a key into the logs", () => {
+    const text = logs.lines.map((l) => JSON.stringify(l)).join("\n");
+    expect(logs.lines.length).toBeGreaterThan(10);
+    for (const key of Object.values(testKeys)) expect(text).not.toContain(key);
   });
 });
 

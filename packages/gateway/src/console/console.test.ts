@@ -7,10 +7,10 @@ import { keys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { disabledEndpointIds, disableEndpoint } from "../delivery/health.js";
 import { LogCapture } from "../delivery/testing.js";
-import { send } from "../ops/testing.js";
+import { appeal, send } from "../ops/testing.js";
 import { startTestGateway, type TestGateway, testKeys } from "../test-support/gateway.js";
 import { CONSOLE_CSP } from "./app.js";
-import { enumLabels, messages, pickLanguage } from "./i18n.js";
+import { enumLabels, messages, pickLanguage, speaker } from "./i18n.js";
 import { createLoginLink } from "./session.js";
 
 let t: TestGateway;
@@ -239,6 +239,29 @@ describe("console pages", () => {
     expect(await rows(street, "?org=district")).toBe(2);
   });
 
+  it("replays items picked by hand: the selection, then a dry run's count", async () => {
+    await send(t, [appeal("by-hand-1", "440305"), appeal("by-hand-2", "440306")]);
+    await waitFor(async () => (await t.running.gw.queue("signals").getFailedCount()) >= 2, {
+      description: "two no_route failures",
+    });
+    const client = new Client();
+    await client.login(testKeys.operator);
+    const ids = ["signals:platform-a|by-hand-1", "signals:platform-a|by-hand-2"];
+    const query = ids.map((id) => `ids=${encodeURIComponent(id)}`).join("&");
+    const page = await (await client.fetch(`/console/replay?${query}`)).text();
+    for (const id of ids) expect(page).toContain(`<code>${id}</code>`);
+    expect(page).toMatch(/<button type="submit" name="mode" value="run" disabled="">/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    const body = new URLSearchParams([["_csrf", csrf], ["mode", "dry"], ...ids.map((id) => ["ids", id])]);
+    const dry = await client.fetch("/console/replay", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(dry.status).toBe(200);
+    expect(await dry.text()).toMatch(/<strong id="dry-run-count">2<\/strong>/);
+  });
+
   it("searches the organization directory", async () => {
     const client = new Client();
     await client.login(testKeys.viewer);
@@ -316,6 +339,14 @@ describe("console languages", () => {
       for (const label of Object.values(labels)) expect(label.zh, label.en).toBeTruthy();
     }
     expect(taskKinds.every((k) => enumLabels.taskKind[k].zh)).toBe(true);
+  });
+
+  it("shows dates in the configured time zone (Asia/Shanghai by default)", () => {
+    expect(t.running.gw.config.console.timeZone).toBe("Asia/Shanghai");
+    const at = "2026-12-01T16:30:00Z";
+    expect(speaker("en", "Asia/Shanghai").date(at)).toBe("2 Dec 2026, 00:30");
+    expect(speaker("zh", "Asia/Shanghai").date(at)).toBe("2026年12月2日 00:30");
+    expect(speaker("en", "Europe/Berlin").date(at)).toBe("1 Dec 2026, 17:30");
   });
 
   it("follows Accept-Language, defaults to Chinese, and the switch overrides it", async () => {

@@ -42,7 +42,7 @@ afterAll(async () => {
 
 async function context(lang: "en" | "zh-CN" = "en"): Promise<BrowserContext> {
   const ctx = await browser.newContext({ locale: lang, extraHTTPHeaders: { "accept-language": lang } });
-  ctx.setDefaultTimeout(8_000);
+  ctx.setDefaultTimeout(15_000);
   const origin = new URL(t.url).origin;
   await ctx.route("**/*", (route) => {
     const url = route.request().url();

@@ -151,7 +151,7 @@ describe("console security", () => {
     // The credential lookup caches a valid key for a few seconds; the session ends when it expires.
     await waitFor(async () => (await client.fetch("/console/tasks")).status === 303, {
       description: "the session to end",
-      timeoutMs: 15_000,
+      timeoutMs: 25_000,
       intervalMs: 250,
     });
   });

@@ -58,6 +58,15 @@ describe("gigbridge start --dev (what npm start runs)", () => {
     });
     expect(output).toContain(`${base}/docs`);
     expect(output).toContain(`${base}/ops/queues`);
+    expect(output).toContain(`${base}/console`);
+    // The banner's sign-in link for the dev operator starts a console session once, and holds no key.
+    const link = output.match(/dev-operator \(operator\)\s+(http:\/\/\S+\/console\/login\/link\/\S+)/)?.[1];
+    expect(link).toBeDefined();
+    expect(output).not.toContain("gb_op_dev_operator");
+    const signedIn = await fetch(link as string, { redirect: "manual" });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie().join(";")).toMatch(/gb_console=.*HttpOnly/i);
+    expect((await fetch(link as string, { redirect: "manual" })).status).toBe(401);
     const redisUrl = output.match(/Redis: (redis:\/\/127\.0\.0\.1:\d+), started locally/)?.[1];
     expect(redisUrl).toBeDefined();
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { description: "readyz 200" });

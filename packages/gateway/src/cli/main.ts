@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
+import type { Gateway } from "../core/context.js";
 import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
 import { commandConnection, connect } from "../core/redis.js";
@@ -85,6 +88,32 @@ function limitHeapGrowth(): void {
   if (!HEAP_OPTIONS.test(given)) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
+/**
+ * One-time console sign-in links for the dev operator and the dev orgs, from the credentials file beside
+ * the dev config. A link holds a random token, never the key; it works once.
+ */
+async function devLoginLinks(gw: Gateway, configPath: string, url: string): Promise<string[]> {
+  const file = join(dirname(configPath), "credentials.json");
+  if (!existsSync(file)) return [];
+  const dev = JSON.parse(readFileSync(file, "utf8")) as {
+    orgs?: Record<string, string>;
+    operators?: Record<string, { token: string; role: string }>;
+  };
+  const { createLoginLink } = await import("../console/session.js");
+  const entries: [string, string][] = [
+    ...Object.entries(dev.operators ?? {}).map(([name, op]): [string, string] => [
+      `${name} (${op.role})`,
+      op.token,
+    ]),
+    ...Object.entries(dev.orgs ?? {}).map(([id, key]): [string, string] => [`org ${id}`, key]),
+  ];
+  const lines = ["  Console sign-in (one-time links, dev only):"];
+  for (const [who, key] of entries) {
+    lines.push(`    ${who.padEnd(30)} ${url}/console/login/link/${await createLoginLink(gw, key)}`);
+  }
+  return lines;
+}
+
 async function run(args: string[], roles: { http: boolean; workers: boolean }): Promise<number> {
   limitHeapGrowth();
   const { values } = parseArgs({
@@ -144,7 +173,7 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     lines.push(
       `  API:              ${url}/v1`,
       `  API docs:         ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
-      `  Operator console: ${url}/ops/queues`,
+      `  Console:          ${url}/console  (queues: ${url}/ops/queues)`,
     );
   }
   if (url) lines.push(`  Health:           ${url}/healthz, ${url}/readyz  (metrics: ${url}/metrics)`);
@@ -152,6 +181,7 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     lines.push(`  Queue workers:    ${running.workers.map((w) => w.name).join(", ") || "none"}`);
   if (demo) lines.push(`  Demo receiver:    ${demo.url}/webhooks (prints each delivery)`);
   if (values.dev) lines.push("  Dev credentials:  examples/dev/credentials.json");
+  if (values.dev && url && roles.http) lines.push(...(await devLoginLinks(running.gw, configPath, url)));
   lines.push("Press Ctrl-C to stop.");
   console.log(lines.join("\n"));
 

@@ -363,30 +363,7 @@ export function endpointRoutes(gw: Gateway) {
   app.openapi(routes.test, async (c) => {
     const orgId = c.get("org").id;
     const { id } = c.req.valid("param");
-    const endpoint = await getEndpoint(gw, orgId, id);
-    const now = gw.now();
-    const msgId = messageId(`ping:${randomUUID()}`, id);
-    const message = c.req.valid("json")?.message ?? "Test delivery from GigBridge";
-    const result = await deliverOnce(gw, endpoint, {
-      msgId,
-      attempt: 1,
-      body: webhookBody({
-        type: "endpoint.ping",
-        timestamp: new Date(now).toISOString(),
-        data: { endpointId: id, message },
-      }),
-    });
-    return c.json(
-      {
-        messageId: msgId,
-        outcome: result.outcome,
-        latencyMs: result.latencyMs,
-        response: result.response,
-        ...(result.status === undefined ? {} : { status: result.status }),
-        ...(result.error === undefined ? {} : { error: result.error }),
-      },
-      200,
-    );
+    return c.json(await sendTest(gw, orgId, id, c.req.valid("json")?.message), 200);
   });
 
   app.openapi(routes.attempts, async (c) => {
@@ -402,4 +379,29 @@ export function endpointRoutes(gw: Gateway) {
   });
 
   return app;
+}
+
+/** Sends one signed `endpoint.ping` to an org's endpoint now and reports what happened. */
+export async function sendTest(gw: Gateway, orgId: string, id: string, text?: string) {
+  const endpoint = await getEndpoint(gw, orgId, id);
+  const now = gw.now();
+  const msgId = messageId(`ping:${randomUUID()}`, id);
+  const message = text ?? "Test delivery from GigBridge";
+  const result = await deliverOnce(gw, endpoint, {
+    msgId,
+    attempt: 1,
+    body: webhookBody({
+      type: "endpoint.ping",
+      timestamp: new Date(now).toISOString(),
+      data: { endpointId: id, message },
+    }),
+  });
+  return {
+    messageId: msgId,
+    outcome: result.outcome,
+    latencyMs: result.latencyMs,
+    response: result.response,
+    ...(result.status === undefined ? {} : { status: result.status }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+  };
 }

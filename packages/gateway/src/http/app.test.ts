@@ -54,10 +54,13 @@ describe("the HTTP surface", () => {
     }
   });
 
-  it("serves the interactive reference at /docs", async () => {
+  it("serves the interactive reference at /docs from its own assets", async () => {
     const res = await t.call("GET", "/docs");
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('data-url="/openapi.json"');
+    const html = await res.text();
+    expect(html).toContain('src="/docs/assets/swagger-ui-bundle.js"');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(await (await t.call("GET", "/docs/assets/init.js")).text()).toContain('url: "/openapi.json"');
   });
 
   it("exports Prometheus metrics for requests, signals and queue depth", async () => {

@@ -1,6 +1,6 @@
 import { problemKindSchema, validationErrors } from "@gigbridge/schemas";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
@@ -18,11 +18,17 @@ import { problemRoutes } from "./problems.js";
 /** A stage's routes: an OpenAPIHono app mounted at the root, so its paths show in /openapi.json. */
 export type RouteModule = (gw: Gateway) => OpenAPIHono<AppEnv>;
 
+/** HTML pages with their own middleware and context (the console). */
+// biome-ignore lint/suspicious/noExplicitAny: any Hono app can be mounted, whatever its context variables.
+export type PageModule = (gw: Gateway) => Hono<any, any, any>;
+
 export interface AppOptions {
   /** The stages' route modules, in the order data flows through them. */
   routes: RouteModule[];
   /** Background workers /readyz reports on. */
   readiness?: () => Readiness[];
+  /** HTML pages (the console), mounted before the JSON body checks; runtime/ passes them in. */
+  pages?: PageModule[];
   /** Read at each `/metrics` scrape: the stages' state kept in Redis (endpoint health). */
   onScrape?: () => Promise<void>;
 }
@@ -47,8 +53,8 @@ export function routesApp(): OpenAPIHono<AppEnv> {
 
 /**
  * The whole HTTP surface, composed in one place: request id, logs and metrics,
- * body limits, content type, then each stage's routes, the OpenAPI document,
- * docs, health, and problem+json for everything that goes wrong.
+ * the console, body limits, content type, then each stage's routes, the OpenAPI
+ * document, docs, health, and problem+json for everything that goes wrong.
  */
 export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = routesApp();
@@ -65,6 +71,8 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
         ),
     }),
   );
+  // Pages (the console) take HTML form posts and answer in HTML: mounted before the JSON body checks.
+  for (const module of options.pages ?? []) app.route("/", module(gw));
   app.use(bodyChecks(gw.config.ingest.maxBodyBytes));
 
   for (const module of options.routes) app.route("/", module(gw));

@@ -229,21 +229,8 @@ export function opsRoutes(gw: Gateway) {
   const app = routesApp();
   app.use("/v1/ops/*", requireOperator(gw, "viewer"));
 
-  /** The caller, if allowed to change things; a refused attempt is recorded before the 403. */
-  const changer = async (c: Context<AppEnv>, action: string, target?: string): Promise<Operator> => {
-    const operator = c.get("operator");
-    if (operator.role !== "operator") {
-      await appendAudit(gw, {
-        operator: operator.name,
-        role: operator.role,
-        action,
-        outcome: "denied",
-        ...(target ? { target } : {}),
-      }).catch(() => {});
-      throw new ForbiddenError("This action needs an operator token with the `operator` role.");
-    }
-    return operator;
-  };
+  const changer = (c: Context<AppEnv>, action: string, target?: string): Promise<Operator> =>
+    authorizeChange(gw, c.get("operator"), action, target);
 
   app.openapi(listFailuresRoute, async (c) => {
     const { cursor, limit, ...filter } = c.req.valid("query");
@@ -293,38 +280,14 @@ export function opsRoutes(gw: Gateway) {
   app.openapi(putOrgRoute, async (c) => {
     const org = c.req.valid("json");
     const operator = await changer(c, "org.put", org.id);
-    await checkOrg(gw, org);
-    const existed = (await gw.orgs.get(org.id)) !== undefined;
-    const record = {
-      operator: operator.name,
-      role: operator.role,
-      action: "org.put",
-      target: org.id,
-      count: 1,
-    };
-    await appendAudit(gw, { ...record, outcome: "accepted", detail: `regions ${org.regions.join(",")}` });
-    try {
-      await gw.orgs.put(org);
-    } catch (error) {
-      await appendAudit(gw, { ...record, outcome: "failed" }).catch(() => {});
-      throw error;
-    }
+    const { existed } = await putOrg(gw, operator, org);
     return c.json(view(org, false), existed ? 200 : 201);
   });
 
   app.openapi(enableEndpointRoute, async (c) => {
     const { orgId: org, endpointId: endpoint } = c.req.valid("param");
     const operator = await changer(c, "endpoint.enable", `${org}/${endpoint}`);
-    if (!(await findEndpoint(gw, org, endpoint))) throw new EndpointNotFoundError(endpoint);
-    await appendAudit(gw, {
-      operator: operator.name,
-      role: operator.role,
-      action: "endpoint.enable",
-      outcome: "accepted",
-      target: `${org}/${endpoint}`,
-      count: 1,
-    });
-    await enableEndpoint(gw, org, endpoint);
+    await enableEndpointFor(gw, operator, org, endpoint);
     return c.json({ orgId: org, endpointId: endpoint, enabled: true as const, org, endpoint }, 200);
   });
 
@@ -348,6 +311,69 @@ export function opsRoutes(gw: Gateway) {
   });
   app.route("/", queueBoardRoutes(gw));
   return app;
+}
+
+/**
+ * The caller, if its role may change things. A viewer's attempt is recorded in the audit log before the
+ * 403, whether it came through the API or the console.
+ */
+export async function authorizeChange(
+  gw: Gateway,
+  operator: Operator,
+  action: string,
+  target?: string,
+): Promise<Operator> {
+  if (operator.role !== "operator") {
+    await appendAudit(gw, {
+      operator: operator.name,
+      role: operator.role,
+      action,
+      outcome: "denied",
+      ...(target ? { target } : {}),
+    }).catch(() => {});
+    throw new ForbiddenError("This action needs an operator token with the `operator` role.");
+  }
+  return operator;
+}
+
+/** Adds or replaces a run-time org (audited), e.g. to fix `no_route`. */
+export async function putOrg(gw: Gateway, operator: Operator, org: Org): Promise<{ existed: boolean }> {
+  await checkOrg(gw, org);
+  const existed = (await gw.orgs.get(org.id)) !== undefined;
+  const record = {
+    operator: operator.name,
+    role: operator.role,
+    action: "org.put",
+    target: org.id,
+    count: 1,
+  };
+  await appendAudit(gw, { ...record, outcome: "accepted", detail: `regions ${org.regions.join(",")}` });
+  try {
+    await gw.orgs.put(org);
+  } catch (error) {
+    await appendAudit(gw, { ...record, outcome: "failed" }).catch(() => {});
+    throw error;
+  }
+  return { existed };
+}
+
+/** Re-enables a disabled endpoint of any org (audited). */
+export async function enableEndpointFor(
+  gw: Gateway,
+  operator: Operator,
+  org: string,
+  endpoint: string,
+): Promise<void> {
+  if (!(await findEndpoint(gw, org, endpoint))) throw new EndpointNotFoundError(endpoint);
+  await appendAudit(gw, {
+    operator: operator.name,
+    role: operator.role,
+    action: "endpoint.enable",
+    outcome: "accepted",
+    target: `${org}/${endpoint}`,
+    count: 1,
+  });
+  await enableEndpoint(gw, org, endpoint);
 }
 
 function view(org: Org, configured: boolean) {

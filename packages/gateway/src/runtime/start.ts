@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { GatewayConfig } from "@gigbridge/schemas";
+import { consoleRoutes } from "../console/app.js";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import { refreshEndpointHealth } from "../delivery/metrics.js";
@@ -62,7 +63,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   taskMetrics(gw);
   const onScrape = () => refreshEndpointHealth(gw);
   const app = options.http
-    ? createApp(gw, { routes: routeModules, readiness: () => workers, onScrape })
+    ? createApp(gw, { routes: routeModules, pages: [consoleRoutes], readiness: () => workers, onScrape })
     : createProbeApp(gw, () => workers, onScrape);
   if (options.http || options.workers) {
     server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");

@@ -142,21 +142,8 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
     c.json(await visibleTask(gw, c.get("org").id, c.req.valid("param").id), 200),
   );
 
-  const act = async (viewerId: string, taskId: string, action: TaskAction) => {
-    await visibleTask(gw, viewerId, taskId);
-    const result = await withRedis(() => changeTask(gw.redis, taskId, action, gw.now()));
-    if (result.outcome === "not_found") throw new NotFoundError(`No task ${taskId}.`);
-    if (result.outcome === "illegal") {
-      // An earlier request may have changed the task and lost its event on the way: make sure it is sent.
-      if (result.task.status === result.illegal.to) await emitSafely(gw, emit, result.task);
-      throw new GatewayError("illegal_transition", result.illegal.message, {
-        extensions: { taskStatus: result.task.status },
-      });
-    }
-    taskMetrics(gw).transitions.inc({ kind: result.task.kind, status: result.task.status });
-    await withRedis(() => emit(taskUpdated(result.task, result.previousStatus)));
-    return result.task;
-  };
+  const act = (viewerId: string, taskId: string, action: TaskAction) =>
+    actOnTask(gw, emit, viewerId, taskId, action);
 
   app.openapi(acknowledge, async (c) =>
     c.json(await act(c.get("org").id, c.req.valid("param").id, { type: "acknowledge" }), 200),
@@ -173,7 +160,34 @@ export function taskRoutes(gw: Gateway, options: { emit?: EmitEvent } = {}) {
   return app;
 }
 
-async function visibleTask(gw: Gateway, viewerId: string, taskId: string): Promise<Task> {
+/**
+ * An organization's action on a task of its own or of an org below it: the API's acknowledge, complete
+ * and cancel, and the console's. A status that does not allow the action is a 409 `illegal_transition`.
+ */
+export async function actOnTask(
+  gw: Gateway,
+  emit: EmitEvent,
+  viewerId: string,
+  taskId: string,
+  action: TaskAction,
+): Promise<Task> {
+  await visibleTask(gw, viewerId, taskId);
+  const result = await withRedis(() => changeTask(gw.redis, taskId, action, gw.now()));
+  if (result.outcome === "not_found") throw new NotFoundError(`No task ${taskId}.`);
+  if (result.outcome === "illegal") {
+    // An earlier request may have changed the task and lost its event on the way: make sure it is sent.
+    if (result.task.status === result.illegal.to) await emitSafely(gw, emit, result.task);
+    throw new GatewayError("illegal_transition", result.illegal.message, {
+      extensions: { taskStatus: result.task.status },
+    });
+  }
+  taskMetrics(gw).transitions.inc({ kind: result.task.kind, status: result.task.status });
+  await withRedis(() => emit(taskUpdated(result.task, result.previousStatus)));
+  return result.task;
+}
+
+/** A task the org may see (its own or below it), else 404 as if it did not exist. */
+export async function visibleTask(gw: Gateway, viewerId: string, taskId: string): Promise<Task> {
   const [stored, table] = await withRedis(() => Promise.all([getTask(gw.redis, taskId), routingTableOf(gw)]));
   if (!stored || !isWithin(table, viewerId, stored.task.orgId)) {
     throw new NotFoundError(`No task ${taskId} for this organization or any organization below it.`);

@@ -251,6 +251,26 @@ const auditSchema = z
   .prefault({})
   .describe("Operator audit log.");
 
+const consoleSchema = z
+  .strictObject({
+    timeZone: z
+      .string()
+      .min(1)
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "must be an IANA time zone, such as Asia/Shanghai")
+      .default("Asia/Shanghai")
+      .describe("Time zone the console shows dates in."),
+    sessionTtl: durationSchema.default(8 * HOUR).describe("How long a console login lasts."),
+  })
+  .prefault({})
+  .describe("The web console at /console.");
+
 function duplicates<T>(values: readonly T[]): Set<T> {
   const seen = new Set<T>();
   const dup = new Set<T>();
@@ -282,6 +302,7 @@ export const gatewayConfigSchema = z
     delivery: deliverySchema,
     ingest: ingestSchema,
     audit: auditSchema,
+    console: consoleSchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

@@ -207,11 +207,11 @@ async function startReceiver() {
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const org = req.url === "/a" ? "street-a" : "street-b";
       verifiers[org] ??= new Webhook(state.secrets[org]);
       try {
-        verifiers[org].verifySignature(Buffer.concat(chunks), req.headers);
+        await verifiers[org].verifySignature(Buffer.concat(chunks), req.headers);
         state.count += 1;
         const now = performance.now();
         state.firstAt ||= now;

@@ -97,7 +97,29 @@ export class QueueFullError extends GigBridgeError {}
 export class ClientClosedError extends GigBridgeError {}
 
 /** A webhook's headers, timestamp, signature or body did not check out. */
-export class WebhookVerificationError extends GigBridgeError {}
+/** Why a webhook delivery was refused; handlers send it back in their 400 answer. */
+export type WebhookFailureReason =
+  | "missing_headers"
+  | "invalid_timestamp"
+  | "timestamp_too_old"
+  | "timestamp_in_future"
+  | "signature_mismatch"
+  | "body_not_json"
+  | "raw_body_unavailable";
+
+export class WebhookVerificationError extends GigBridgeError {
+  /** A stable code for the failure; branch on it (or the class), never on the message. */
+  readonly reason: WebhookFailureReason;
+
+  constructor(
+    message: string,
+    reason: WebhookFailureReason = "signature_mismatch",
+    options: GigBridgeErrorOptions = {},
+  ) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
 
 /** Whether trying the same request again later can succeed. */
 export function isRetryable(error: unknown): boolean {

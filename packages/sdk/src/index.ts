@@ -35,6 +35,7 @@ export {
   ServerError,
   TimeoutError,
   ValidationError,
+  type WebhookFailureReason,
   WebhookVerificationError,
 } from "./errors.js";
 export type { SendOptions, SendResult, SignalMethod, SignalResources } from "./resources.js";
@@ -46,6 +47,8 @@ export {
   generateWebhookSecret,
   type SignOptions,
   signWebhook,
+  type UnknownWebhookEvent,
+  type VerifiedWebhookEvent,
   type VerifyOptions,
   verifyWebhook,
   Webhook,

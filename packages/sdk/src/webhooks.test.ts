@@ -2,12 +2,7 @@ import { fixtures } from "@gigbridge/schemas";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { ValidationError, WebhookVerificationError } from "./errors.js";
-import {
-  generateWebhookSecret,
-  signWebhook,
-  verifyWebhook,
-  Webhook,
-} from "./webhooks.js";
+import { generateWebhookSecret, signWebhook, verifyWebhook, Webhook } from "./webhooks.js";
 
 // Runs in Node and in the edge-runtime environment (see vitest.config.ts): no Node APIs here.
 const event = fixtures.events.valid["task.created"][0]!;

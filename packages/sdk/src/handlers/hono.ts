@@ -17,13 +17,16 @@ export type { WebhookDelivery, WebhookHandlerOptions, WebhookProblem } from "./c
 export type WebhookVariables = { webhookEvent: VerifiedWebhookEvent; webhookId: string };
 
 export interface HonoWebhookOptions extends WebhookHandlerOptions {
-  /** Called with each verified delivery before the next handler; the answer waits for it. */
+  /**
+   * Called with each verified delivery; the 204 waits for it, and a throw answers 500. Without
+   * it the middleware sets the event on the context and hands over to the next handler.
+   */
   onEvent?: (delivery: WebhookDelivery, c: Context) => unknown;
 }
 
 /**
- * Verifies the delivery from the raw body, sets the typed event on the context, runs `onEvent`
- * and the handlers after it, and answers 204 if none of them answered. A bad signature, a stale
+ * Verifies the delivery from the raw body and sets the typed event on the context; then either
+ * runs `onEvent` and answers 204, or, without `onEvent`, calls the next handler. A bad signature, a stale
  * or missing timestamp, or missing headers answer 400 with a problem+json `reason`; a callback
  * that throws answers 500, so the gateway retries.
  *
@@ -42,12 +45,15 @@ export function webhookHandler(
     if ("problem" in checked) return answer(c, checked.problem);
     c.set("webhookEvent", checked.delivery.event);
     c.set("webhookId", checked.delivery.id);
+    if (!options.onEvent) {
+      await next();
+      return;
+    }
     try {
-      await options.onEvent?.(checked.delivery, c);
+      await options.onEvent(checked.delivery, c);
     } catch {
       return answer(c, callbackFailed());
     }
-    await next();
-    if (!c.finalized) return c.body(null, 204);
+    return c.body(null, 204);
   };
 }

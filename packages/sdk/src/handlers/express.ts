@@ -11,8 +11,7 @@ import {
   type WebhookDelivery,
   type WebhookHandlerOptions,
 } from "./core.js";
-import { sendProblem } from "./node-http.js";
-import { readBody } from "./read-body.js";
+import { readBody, sendProblem } from "./node-io.js";
 
 export type { WebhookDelivery, WebhookHandlerOptions, WebhookProblem } from "./core.js";
 

@@ -9,19 +9,14 @@ import {
   verifier,
   type WebhookDelivery,
   type WebhookHandlerOptions,
-  type WebhookProblem,
 } from "./core.js";
-import { readBody } from "./read-body.js";
+import { readBody, sendProblem } from "./node-io.js";
 
 export type { WebhookDelivery, WebhookHandlerOptions, WebhookProblem } from "./core.js";
 
 export interface NodeWebhookOptions extends WebhookHandlerOptions {
   /** Called with each verified delivery; the 204 waits for it, and a throw answers 500. */
   onEvent: (delivery: WebhookDelivery, req: IncomingMessage) => unknown;
-}
-
-export function sendProblem(res: ServerResponse, p: WebhookProblem): void {
-  res.writeHead(p.status, { "content-type": "application/problem+json" }).end(JSON.stringify(p));
 }
 
 /**

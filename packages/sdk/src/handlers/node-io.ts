@@ -1,4 +1,11 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { WebhookProblem } from "./core.js";
+
+// What the Express and node:http handlers share: reading a Node request and answering a problem.
+
+export function sendProblem(res: ServerResponse, p: WebhookProblem): void {
+  res.writeHead(p.status, { "content-type": "application/problem+json" }).end(JSON.stringify(p));
+}
 
 /** The request body as bytes, or "too_large" once it passes `limit` (the rest is not buffered). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | "too_large"> {

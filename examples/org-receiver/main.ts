@@ -28,7 +28,9 @@ const app = new Hono();
 // Refusals are logged without the body or headers, which may hold personal data.
 app.use("/webhooks", async (c, next) => {
   await next();
-  if (c.res.status === 400) console.log(`refused a delivery: ${(await c.res.clone().json()).detail}`);
+  if (c.res.status !== 400) return;
+  const problem = (await c.res.clone().json()) as { detail: string };
+  console.log(`refused a delivery: ${problem.detail}`);
 });
 // The handler reads the raw body itself, verifies it, and answers 400 with a reason when the
 // signature, timestamp or headers are wrong; 204 once onEvent has returned.

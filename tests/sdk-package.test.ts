@@ -181,7 +181,9 @@ export async function main(raw: string, headers: Record<string, string>): Promis
       ["--module", "nodenext", "--moduleResolution", "nodenext"],
       ["--module", "preserve", "--moduleResolution", "bundler"],
     ]) {
-      const result = await run(bin("tsc"), [...common, ...flags, "consumer.ts", "consumer.mts"], {
+      // Under nodenext the .ts file is CommonJS (the project's type) and the .mts file ESM.
+      const files = flags.includes("nodenext") ? ["consumer.ts", "consumer.mts"] : ["consumer.ts"];
+      const result = await run(bin("tsc"), [...common, ...flags, ...files], {
         cwd: project,
       }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
       expect(result.stdout, flags.join(" ")).toBe("");

@@ -95,7 +95,7 @@ export class Spool {
       const name = entry.name;
       const path = join(this.dir, name);
       if (name.startsWith(TEMP_PREFIX)) {
-        if (name.startsWith(`${TEMP_PREFIX}${process.pid}-`)) continue; // this process, mid-write
+        // Even one of this process: `write` is synchronous, so no write is ever in progress here.
         await unlink(path).catch(ignoreMissing);
         continue;
       }

@@ -1,19 +1,18 @@
-import { defineConfig, type Options } from "tsup";
+import { defineConfig } from "tsup";
 
-// Every entry point of package.json's `exports`, built twice: ESM (`.js`, `.d.ts`) and
-// CommonJS (`.cjs`, `.d.cts`). Shared code goes to chunks, so `instanceof` on the errors
-// holds across entry points within one format.
-const entry = {
-  index: "src/index.ts",
-  webhooks: "src/webhooks.ts",
-  node: "src/node.ts",
-  hono: "src/handlers/hono.ts",
-  express: "src/handlers/express.ts",
-  "node-http": "src/handlers/node-http.ts",
-};
-
-const shared: Options = {
-  entry,
+// Every entry point of package.json's `exports`, built as ESM (`.js`, `.d.ts`) and CommonJS
+// (`.cjs`, `.d.cts`). Shared code goes to chunks, so `instanceof` on the errors holds across
+// entry points within one format.
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    webhooks: "src/webhooks.ts",
+    node: "src/node.ts",
+    hono: "src/handlers/hono.ts",
+    express: "src/handlers/express.ts",
+    "node-http": "src/handlers/node-http.ts",
+  },
+  format: ["esm", "cjs"],
   target: "node20",
   platform: "neutral",
   dts: true,
@@ -23,17 +22,11 @@ const shared: Options = {
   outDir: "dist",
   external: ["@gigbridge/schemas", "hono", "express", /^node:/],
   removeNodeProtocol: false,
-};
-
-export default defineConfig([
-  {
-    ...shared,
-    format: "esm",
-    define: { __GIGBRIDGE_NODE_ENTRY__: JSON.stringify("./node.js") },
+  esbuildOptions(options, { format }) {
+    // The file the client imports for its spool, beside itself in the same format (see client.ts).
+    options.define = {
+      ...options.define,
+      __GIGBRIDGE_NODE_ENTRY__: JSON.stringify(format === "cjs" ? "./node.cjs" : "./node.js"),
+    };
   },
-  {
-    ...shared,
-    format: "cjs",
-    define: { __GIGBRIDGE_NODE_ENTRY__: JSON.stringify("./node.cjs") },
-  },
-]);
+});

@@ -299,12 +299,12 @@ async function startReceiver() {
     /** @type {Buffer[]} */
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const org = req.url === "/a" ? "street-a" : "street-b";
       verifiers[org] ??= new Webhook(state.secrets[org]);
       const verifier = verifiers[org];
       try {
-        verifier.verifySignature(Buffer.concat(chunks), req.headers);
+        await verifier.verifySignature(Buffer.concat(chunks), req.headers);
         state.count += 1;
         const now = performance.now();
         state.firstAt ||= now;

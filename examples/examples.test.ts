@@ -40,23 +40,36 @@ describe("examples", () => {
   let redis: RedisServer;
   let gateway: Running;
   let receiver: Running;
+  let cjsReceiver: Running;
   let gatewayUrl: string;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
     const receiverPort = await freePort();
-    // The demo configuration, with the Jianwai street's endpoint pointed at the example receiver.
+    const cjsReceiverPort = await freePort();
+    // The demo configuration, with the Jianwai street's endpoint pointed at the example receiver
+    // and a second endpoint of the same street at the CommonJS one.
     const config = JSON.parse(readFileSync(join(root, "examples/dev/config.json"), "utf8")) as {
       endpoints: { id: string; url: string }[];
     };
-    config.endpoints = config.endpoints
-      .filter((e) => e.id === "ep-jianwai-demo")
-      .map((e) => ({ ...e, url: `http://127.0.0.1:${receiverPort}/webhooks` }));
+    const jianwai = config.endpoints.find((e) => e.id === "ep-jianwai-demo")!;
+    config.endpoints = [
+      { ...jianwai, url: `http://127.0.0.1:${receiverPort}/webhooks` },
+      { ...jianwai, id: "ep-jianwai-cjs", url: `http://127.0.0.1:${cjsReceiverPort}/webhooks` },
+    ];
     const configPath = join(dir, "config.json");
     writeFileSync(configPath, JSON.stringify(config));
 
     receiver = run(["--import", "tsx", "examples/org-receiver/main.ts"], { PORT: String(receiverPort) });
     await waitFor(() => receiver.output().includes("listening"), { description: "receiver to listen" });
+    // Plain node, no TypeScript loader: the CommonJS example runs as such a service would.
+    cjsReceiver = run(["examples/org-receiver-cjs/main.js"], {
+      PORT: String(cjsReceiverPort),
+      ENDPOINT_ID: "ep-jianwai-demo",
+    });
+    await waitFor(() => cjsReceiver.output().includes("listening"), {
+      description: `CommonJS receiver to listen; it said: ${cjsReceiver.output()}`,
+    });
 
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
@@ -75,7 +88,7 @@ describe("examples", () => {
   });
 
   afterAll(async () => {
-    for (const r of [gateway, receiver]) {
+    for (const r of [gateway, receiver, cjsReceiver]) {
       if (r && r.child.exitCode === null) {
         r.child.kill("SIGTERM");
         await exitOf(r.child);
@@ -85,7 +98,7 @@ describe("examples", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("delivery-platform sends signals through the SDK and org-receiver verifies the task webhooks", async () => {
+  it("delivery-platform sends signals through the SDK; org-receiver (Hono) and org-receiver-cjs (Express, CommonJS) verify the task webhooks", async () => {
     const platform = run(["--import", "tsx", "examples/delivery-platform/main.ts"], {
       GIGBRIDGE_URL: gatewayUrl,
       RUN_ID: "e2e",
@@ -100,5 +113,9 @@ describe("examples", () => {
       description: `the register_member task at the receiver; receiver said: ${receiver.output()}`,
     });
     expect(receiver.output()).not.toContain("refused a delivery");
+    await waitFor(() => cjsReceiver.output().includes("verified task.created: register_member"), {
+      timeoutMs: 15_000,
+      description: `the register_member task at the CommonJS receiver; it said: ${cjsReceiver.output()}`,
+    });
   });
 });

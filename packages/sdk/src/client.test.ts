@@ -6,8 +6,10 @@ import { GigBridge, type GigBridgeOptions, type SignalRequest } from "./client.j
 import {
   AuthenticationError,
   ClientClosedError,
+  ConflictError,
   ConnectionError,
   GigBridgeError,
+  IllegalTransitionError,
   InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
@@ -25,6 +27,7 @@ import {
   batchUrl,
   exampleSignal,
   gatewayRoute,
+  kindFor,
   problem,
   signalsOf,
   singleUrl,
@@ -284,7 +287,7 @@ describe("errors", () => {
     [401, AuthenticationError],
     [403, PermissionError],
     [404, NotFoundError],
-    [409, InvalidRequestError],
+    [409, ConflictError],
     [413, PayloadTooLargeError],
     [415, InvalidRequestError],
   ] as const;
@@ -306,10 +309,41 @@ describe("errors", () => {
     const e = error as GigBridgeError;
     expect(e.status).toBe(status);
     expect(e.requestId).toBe(`req_${status}`);
-    expect(e.problem?.type).toBe(`https://gigbridge.dev/problems/${status}`);
+    expect(e.problem?.type).toBe(`/problems/${kindFor(status)}`);
+    expect(e.kind).toBe(kindFor(status));
     expect(e.message).toContain(`HTTP ${status}`);
     if (status === 422)
       expect((e as ValidationError).errors).toEqual([{ pointer: "/data/reason", detail: "must be one of" }]);
+  });
+
+  it.each([
+    ["conflict", 409, ConflictError],
+    ["illegal_transition", 409, IllegalTransitionError],
+    ["payload_too_large", 413, PayloadTooLargeError],
+    ["unsupported_media_type", 415, InvalidRequestError],
+  ] as const)(
+    "tells kinds that share a status apart: %s (HTTP %i) becomes %o",
+    async (kind, status, Class) => {
+      const route = gatewayRoute(singleUrl, () => problem(status, { type: `/problems/${kind}` }));
+      server.use(route.handler);
+      const error = (await client()
+        .send(exampleSignal())
+        .catch((e: unknown) => e)) as GigBridgeError;
+      expect(error).toBeInstanceOf(Class);
+      expect(error.constructor).toBe(Class);
+      expect(error.kind).toBe(kind);
+    },
+  );
+
+  it("falls back to the status for a problem kind this version does not know, keeping the body", async () => {
+    const route = gatewayRoute(singleUrl, () => problem(409, { type: "/problems/some_future_kind" }));
+    server.use(route.handler);
+    const error = (await client()
+      .send(exampleSignal())
+      .catch((e: unknown) => e)) as GigBridgeError;
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.kind).toBeUndefined();
+    expect(error.problem?.type).toBe("/problems/some_future_kind");
   });
 
   it.each([

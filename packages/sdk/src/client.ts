@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import {
   type AcceptedResponse,
   type SignalInput,
@@ -9,6 +8,7 @@ import {
   validationErrors,
 } from "@gigbridge/schemas";
 import { defaultRetry, type RetryOptions } from "./backoff.js";
+import { Emitter } from "./emitter.js";
 import {
   ClientClosedError,
   type FieldError,
@@ -18,7 +18,7 @@ import {
   ValidationError,
 } from "./errors.js";
 import { buildResources, type SendOptions, type SendResult, type SignalResources } from "./resources.js";
-import { Spool, type SpoolOptions } from "./spool.js";
+import type { Spool, SpoolOptions } from "./spool.js";
 import { type FetchLike, type RetryEvent, Transport } from "./transport.js";
 import { uuidv7 } from "./uuid.js";
 
@@ -46,7 +46,11 @@ export interface GigBridgeOptions {
   onQueueFull?: "reject" | "drop-oldest";
   /** Batch requests in flight at once. Default 1. */
   maxConcurrentBatches?: number;
-  /** Keep queued signals on disk until the gateway acknowledges them. */
+  /**
+   * Keep queued signals on disk until the gateway acknowledges them. Node only: the client
+   * loads `@gigbridge/sdk/node` for it, and only when this is set. Await `ready()` before
+   * relying on `enqueue` having written each signal by the time it returns.
+   */
   spool?: SpoolOptions;
   /** Injectable HTTP client; default `globalThis.fetch`. */
   fetch?: FetchLike;
@@ -92,6 +96,11 @@ interface Pending {
   done: Promise<void>;
 }
 
+// The spool's module, named in a variable so that bundlers for edge runtimes do not follow it
+// into `node:fs`. The build sets the file name per format (`node.js` or `node.cjs`).
+declare const __GIGBRIDGE_NODE_ENTRY__: string | undefined;
+const nodeEntry = typeof __GIGBRIDGE_NODE_ENTRY__ === "string" ? __GIGBRIDGE_NODE_ENTRY__ : "./node.js";
+
 const noop = () => {};
 
 // The typed methods (`workers.onboarded`, ...) are built at runtime from @gigbridge/schemas;
@@ -110,12 +119,19 @@ export interface GigBridge extends SignalResources {}
  * retry, so the gateway's idempotency makes retries and re-sends safe.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above only adds the typed methods built in the constructor.
-export class GigBridge extends EventEmitter<GigBridgeEvents> {
+export class GigBridge extends Emitter<GigBridgeEvents> {
   /** `client.signals.get(id)`: the gateway's processing status of one signal. */
   readonly signals: { get(id: string): Promise<SignalStatus> };
 
   private readonly transport: Transport;
-  private readonly spool: Spool | undefined;
+  private spool: Spool | undefined;
+  /** Settles once the spool is open (or failed to open); undefined without a spool. */
+  private readonly spoolOpening: Promise<void> | undefined;
+  private spoolFailure: GigBridgeError | undefined;
+  /** Wakes the spool's recovery when the queue has room again. */
+  private roomWaiter: (() => void) | undefined;
+  /** Settles when the spool's leftovers have all been queued (or recovery stopped). */
+  private recovering: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly maxBatchSize: number;
   private readonly flushAt: number;
@@ -134,7 +150,7 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
   private seq = 0;
   /** Signals with `seq` up to this go out even in a batch smaller than `flushAt`. */
   private flushThrough = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: GigBridgeOptions) {
@@ -176,9 +192,18 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
         ),
     };
     if (options.spool) {
-      this.spool = new Spool(options.spool);
-      this.recover(this.spool);
+      this.spoolOpening = this.openSpool(options.spool);
     }
+  }
+
+  /**
+   * Resolves once the client is ready to keep its promises: with a spool, when the spool's
+   * directory is open, so that each `enqueue` from then on is on disk when it returns. Signals
+   * enqueued before are written as soon as the spool opens. Rejects if the spool cannot open.
+   */
+  async ready(): Promise<void> {
+    await this.spoolOpening;
+    if (this.spoolFailure) throw this.spoolFailure;
   }
 
   /** Signals waiting in memory, not yet in a request. */
@@ -232,6 +257,7 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
       }
       this.dropOldest();
     }
+    if (this.spoolFailure) return Promise.reject(this.spoolFailure);
     if (this.spool) {
       try {
         this.spool.write(signal);
@@ -239,6 +265,7 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
         return Promise.reject(new GigBridgeError("could not write the signal to the spool", { cause }));
       }
     }
+    // While the spool is still opening, the signal waits in memory and is written when it opens.
     return this.push(signal, this.spool !== undefined);
   }
 
@@ -263,8 +290,14 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
   private async shutDown(timeoutMs: number): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const drained = Promise.all([this.flush(), ...[...this.sending].map((p) => p.catch(noop))]);
-    let deadline: NodeJS.Timeout | undefined;
+    // The spool's leftovers are still sent: recovery goes on until the directory is read or the
+    // deadline passes, and what it has not read by then stays on disk for the next client.
+    const drained = (async () => {
+      await this.spoolOpening;
+      await this.recovering;
+      await Promise.all([this.flush(), ...[...this.sending].map((p) => p.catch(noop))]);
+    })();
+    let deadline: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<"expired">((resolve) => {
       deadline = setTimeout(() => resolve("expired"), timeoutMs);
     });
@@ -273,6 +306,7 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
     if (outcome !== "expired") return;
     const closed = new ClientClosedError(`the client closed after ${timeoutMs} ms with signals unsent`);
     this.shutdown.abort(closed);
+    this.wakeRecovery();
     for (const pending of this.queue.splice(0)) this.settle(pending, closed);
     await drained;
   }
@@ -319,45 +353,101 @@ export class GigBridge extends EventEmitter<GigBridgeEvents> {
     return outcome;
   }
 
+  /** True while a configured spool is still opening. */
+  private get opening(): boolean {
+    return this.spoolOpening !== undefined && this.spool === undefined && this.spoolFailure === undefined;
+  }
+
+  private wakeRecovery(): void {
+    const wake = this.roomWaiter;
+    this.roomWaiter = undefined;
+    wake?.();
+  }
+
   private dropOldest(): void {
     const oldest = this.queue.shift();
     if (!oldest) return;
+    this.wakeRecovery();
     if (oldest.spooled) this.spool?.remove(oldest.signal.id);
     this.unsettled.delete(oldest);
     oldest.reject(new QueueFullError("dropped from a full queue to make room for a newer signal"));
     this.emit("drop", { id: oldest.signal.id, type: oldest.signal.type, reason: "queue_full" });
   }
 
-  private recover(spool: Spool): void {
-    const { signals, corrupt } = spool.recover();
-    for (const signal of signals) this.push(signal, true);
-    this.flushThrough = this.seq;
-    // Deferred so listeners attached right after construction see recovery's events.
-    setImmediate(() => {
-      for (const name of corrupt) {
-        this.reportError(new GigBridgeError(`unreadable spool file ${name} was renamed to ${name}.corrupt`));
+  /**
+   * Loads the Node-only spool, writes what was enqueued while it loaded, then streams what a
+   * previous process left in the directory into the queue, never holding more than
+   * `maxQueueSize` signals in memory: it waits for room as batches go out.
+   */
+  private async openSpool(options: SpoolOptions): Promise<void> {
+    let spool: Spool;
+    try {
+      const { Spool } = (await import(/* @vite-ignore */ nodeEntry)) as typeof import("./node.js");
+      spool = new Spool(options);
+      for (const pending of this.queue) {
+        spool.write(pending.signal);
+        pending.spooled = true;
       }
-      this.pump();
-    });
+    } catch (cause) {
+      this.spoolFailure = new GigBridgeError(`could not open the spool in ${options.dir}`, { cause });
+      for (const pending of this.queue.splice(0)) this.settle(pending, this.spoolFailure);
+      this.reportError(this.spoolFailure);
+      return;
+    }
+    this.spool = spool;
+    this.pump();
+    this.recovering = this.recover(spool);
+  }
+
+  private async recover(spool: Spool): Promise<void> {
+    try {
+      for await (const item of spool.recover()) {
+        if (this.shutdown.signal.aborted) return; // what is left stays on disk for the next client
+        if ("corrupt" in item) {
+          this.reportError(
+            new GigBridgeError(
+              `unreadable spool file ${item.corrupt} was renamed to ${item.corrupt}.corrupt`,
+            ),
+          );
+          continue;
+        }
+        while (this.queue.length >= this.maxQueueSize) {
+          this.flushThrough = this.seq; // leftovers are due at once
+          this.pump();
+          await new Promise<void>((resolve) => {
+            this.roomWaiter = resolve;
+          });
+          if (this.shutdown.signal.aborted) return;
+        }
+        this.push(item.signal, true);
+      }
+    } catch (cause) {
+      this.reportError(new GigBridgeError("could not read the spool directory", { cause }));
+    }
+    this.flushThrough = this.seq;
+    this.pump();
   }
 
   private armTimer(): void {
-    if (this.timer || this.queue.length === 0 || this.closing) return;
+    if (this.timer || this.queue.length === 0 || this.closing || this.opening) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flushThrough = this.seq;
       this.pump();
       this.armTimer();
     }, this.flushIntervalMs);
-    this.timer.unref();
+    // Does not keep a Node process alive; edge runtimes return a number here.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Starts batch requests while there is room in flight and a batch is due. */
   private pump(): void {
+    if (this.opening) return; // nothing leaves before it is on disk
     while (this.batchesInFlight < this.maxConcurrentBatches && this.queue.length > 0) {
       const due = this.queue.length >= this.flushAt || this.queue[0]!.seq <= this.flushThrough;
       if (!due) break;
       const batch = this.queue.splice(0, this.maxBatchSize);
+      this.wakeRecovery();
       this.batchesInFlight++;
       void this.deliver(batch).finally(() => {
         this.batchesInFlight--;

@@ -1,11 +1,12 @@
 /**
  * One error hierarchy for everything the SDK can report. Callers branch on the
- * class (`instanceof RateLimitError`), never on message text.
+ * class (`instanceof RateLimitError`) or on `kind` (the gateway's problem kind),
+ * never on message text. Gateway errors are mapped by kind first, then by status.
  */
 
-import type { ValidationError as FieldError, Problem } from "@gigbridge/schemas";
+import type { ValidationError as FieldError, Problem, ProblemKind } from "@gigbridge/schemas";
 
-export type { FieldError, Problem };
+export type { FieldError, Problem, ProblemKind };
 
 export interface GigBridgeErrorOptions {
   /** HTTP status of the gateway's response, when there was one. */
@@ -14,6 +15,8 @@ export interface GigBridgeErrorOptions {
   problem?: Problem;
   /** From the `x-request-id` response header (or the problem body); quote it when asking for support. */
   requestId?: string;
+  /** The problem kind the gateway named in `type` (`/problems/<kind>`), when it is one this SDK knows. */
+  kind?: ProblemKind;
   cause?: unknown;
 }
 
@@ -21,12 +24,15 @@ export class GigBridgeError extends Error {
   readonly status: number | undefined;
   readonly problem: Problem | undefined;
   readonly requestId: string | undefined;
+  /** The gateway's problem kind (`conflict`, `illegal_transition`, `batch_too_large`...), if it sent one. */
+  readonly kind: ProblemKind | undefined;
 
   constructor(message: string, options: GigBridgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = options.status;
     this.problem = options.problem;
+    this.kind = options.kind;
     this.requestId = options.requestId ?? options.problem?.requestId;
   }
 }
@@ -56,8 +62,17 @@ export class NotFoundError extends GigBridgeError {}
 /** 413: the request body is over the gateway's limit. Batches are split before this reaches a caller. */
 export class PayloadTooLargeError extends GigBridgeError {}
 
+/** 413 `batch_too_large`: more signals in one batch than the gateway takes. Batches are split before this reaches a caller. */
+export class BatchTooLargeError extends PayloadTooLargeError {}
+
 /** Any other final 4xx (409, 415, ...): the request itself is wrong and retrying will not help. */
 export class InvalidRequestError extends GigBridgeError {}
+
+/** 409 `conflict`: the change clashes with what the gateway holds (a configured resource, a concurrent change). */
+export class ConflictError extends InvalidRequestError {}
+
+/** 409 `illegal_transition`: the task's status does not allow the action; `problem.taskStatus` says what it is. */
+export class IllegalTransitionError extends ConflictError {}
 
 /** Errors after which the gateway asked for a pause carry how long, in milliseconds. */
 export interface RetryAfterOptions extends GigBridgeErrorOptions {
@@ -97,7 +112,29 @@ export class QueueFullError extends GigBridgeError {}
 export class ClientClosedError extends GigBridgeError {}
 
 /** A webhook's headers, timestamp, signature or body did not check out. */
-export class WebhookVerificationError extends GigBridgeError {}
+/** Why a webhook delivery was refused; handlers send it back in their 400 answer. */
+export type WebhookFailureReason =
+  | "missing_headers"
+  | "invalid_timestamp"
+  | "timestamp_too_old"
+  | "timestamp_in_future"
+  | "signature_mismatch"
+  | "body_not_json"
+  | "raw_body_unavailable";
+
+export class WebhookVerificationError extends GigBridgeError {
+  /** A stable code for the failure; branch on it (or the class), never on the message. */
+  readonly reason: WebhookFailureReason;
+
+  constructor(
+    message: string,
+    reason: WebhookFailureReason = "signature_mismatch",
+    options: GigBridgeErrorOptions = {},
+  ) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
 
 /** Whether trying the same request again later can succeed. */
 export function isRetryable(error: unknown): boolean {

@@ -21,10 +21,21 @@ describe("the package entry point", () => {
       TimeoutError: sdk.TimeoutError,
       ServerError: sdk.ServerError,
       PayloadTooLargeError: sdk.PayloadTooLargeError,
+      BatchTooLargeError: sdk.BatchTooLargeError,
+      InvalidRequestError: sdk.InvalidRequestError,
+      ConflictError: sdk.ConflictError,
+      IllegalTransitionError: sdk.IllegalTransitionError,
+      NotFoundError: sdk.NotFoundError,
       QueueFullError: sdk.QueueFullError,
       ClientClosedError: sdk.ClientClosedError,
       WebhookVerificationError: sdk.WebhookVerificationError,
     };
+    // Every error class the package exports is in the table, so a new one cannot be left out.
+    const exported = Object.entries(sdk)
+      .filter(([, value]) => typeof value === "function" && value.prototype instanceof sdk.GigBridgeError)
+      .map(([name]) => name)
+      .sort();
+    expect(exported).toEqual(Object.keys(classes).sort());
     for (const [name, Class] of Object.entries(classes)) {
       const error = new Class("x", [] as never);
       expect(error).toBeInstanceOf(sdk.GigBridgeError);

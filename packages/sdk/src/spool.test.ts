@@ -44,12 +44,20 @@ function client(options: Partial<GigBridgeOptions> = {}): GigBridge {
   return c;
 }
 
+/** The ids a fresh spool on the directory would re-send. */
+async function recovered(spool: Spool): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const item of spool.recover()) if ("signal" in item) ids.push(item.signal.id);
+  return ids;
+}
+
 const spooled = () => readdirSync(dir).filter((name) => name.endsWith(".json"));
 
 describe("spool", () => {
   it("has the signal on disk when enqueue returns and removes it once accepted", async () => {
     server.use(gatewayRoute(batchUrl).handler);
     const c = client();
+    await c.ready();
     const signal = exampleSignal();
     const outcome = c.enqueue(signal);
     expect(spooled()).toEqual([`${signal.id}.json`]);
@@ -90,7 +98,56 @@ describe("spool", () => {
     expect(spooled()).toEqual([]);
   });
 
-  it("re-sends leftovers oldest first with the same ids and bodies", async () => {
+  it("writes what was enqueued while the spool opened, before anything is sent", async () => {
+    const route = gatewayRoute(batchUrl);
+    server.use(route.handler);
+    const c = client();
+    const signal = exampleSignal();
+    const outcome = c.enqueue(signal); // the spool's module is still loading
+    await c.ready();
+    expect(spooled()).toEqual([`${signal.id}.json`]);
+    await c.flush();
+    expect(await outcome).toEqual({ id: signal.id, status: "accepted" });
+    expect(spooled()).toEqual([]);
+  });
+
+  it("rejects queued signals and says why when the spool cannot open", async () => {
+    const file = join(dir, "not-a-directory");
+    writeFileSync(file, "");
+    const c = client({ spool: { dir: join(file, "spool") } });
+    const outcome = c.enqueue(exampleSignal());
+    await expect(c.ready()).rejects.toThrow(/could not open the spool/);
+    await expect(outcome).rejects.toThrow(/could not open the spool/);
+    await expect(c.enqueue(exampleSignal())).rejects.toThrow(/could not open the spool/);
+  });
+
+  it("streams a large backlog without holding more than maxQueueSize signals in memory", async () => {
+    const spool = new Spool({ dir, fsync: false });
+    const ids = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const signal = exampleSignal();
+      ids.add(signal.id!);
+      spool.write(signal as never);
+    }
+    const route = gatewayRoute(batchUrl);
+    server.use(route.handler);
+    const c = client({ maxQueueSize: 7, flushAt: 5, maxBatchSize: 5 });
+    let largest = 0;
+    c.on("flush", () => {
+      largest = Math.max(largest, c.queueSize);
+    });
+    const sizes: number[] = [];
+    const watch = setInterval(() => sizes.push(c.queueSize), 1);
+    await waitFor(() => spooled().length === 0, { description: "the backlog to drain" });
+    clearInterval(watch);
+    const sent = route.requests.flatMap((r) => signalsOf(r).map((s) => s.id));
+    expect(new Set(sent)).toEqual(ids);
+    expect(sent).toHaveLength(60); // each exactly once
+    expect(Math.max(largest, ...sizes)).toBeLessThanOrEqual(7);
+    expect(route.requests.every((r) => signalsOf(r).length <= 5)).toBe(true);
+  });
+
+  it("re-sends leftovers with the same ids and bodies", async () => {
     const spool = new Spool({ dir });
     const signals = [exampleSignal(), exampleSignal(), exampleSignal()].map((s) => ({
       ...s,
@@ -100,8 +157,10 @@ describe("spool", () => {
     const route = gatewayRoute(batchUrl);
     server.use(route.handler);
     const c = client();
+    await waitFor(() => route.requests.length === 1, { description: "the leftovers to be sent" });
     await c.flush();
-    expect(signalsOf(route.requests[0]!)).toEqual(signals);
+    const byId = (list: { id?: string }[]) => [...list].sort((a, b) => (a.id! < b.id! ? -1 : 1));
+    expect(byId(signalsOf(route.requests[0]!))).toEqual(byId(signals));
   });
 
   it("deletes a signal the gateway refused as invalid, and emits error", async () => {
@@ -140,6 +199,7 @@ describe("spool", () => {
 
   it("removes the file of a signal dropped under drop-oldest", async () => {
     const c = client({ maxQueueSize: 1, onQueueFull: "drop-oldest" });
+    await c.ready();
     const oldest = exampleSignal();
     const dropped = c.enqueue(oldest);
     const newest = exampleSignal();
@@ -152,6 +212,7 @@ describe("spool", () => {
 
   it("does not write a signal that fails validation or finds the queue full", async () => {
     const c = client({ maxQueueSize: 1 });
+    await c.ready();
     await expect(c.enqueue({ type: "worker.offboarded", data: {} } as never)).rejects.toBeInstanceOf(
       ValidationError,
     );
@@ -175,21 +236,21 @@ describe("spool", () => {
     expect(String(errors[0])).not.toContain("not json");
   });
 
-  it("keeps ids with path characters inside the directory", () => {
+  it("keeps ids with path characters inside the directory", async () => {
     const spool = new Spool({ dir });
     spool.write({ ...exampleSignal(), id: "../a/b:c" } as never);
     expect(spooled()).toEqual(["..%2Fa%2Fb%3Ac.json"]);
-    expect(spool.recover().signals.map((s) => s.id)).toEqual(["../a/b:c"]);
+    expect(await recovered(new Spool({ dir }))).toEqual(["../a/b:c"]);
     spool.remove("../a/b:c");
     expect(spooled()).toEqual([]);
   });
 
-  it("names a file by hash when the encoded id would be too long for the file system", () => {
+  it("names a file by hash when the encoded id would be too long for the file system", async () => {
     const spool = new Spool({ dir });
     const id = ":".repeat(128);
     spool.write({ ...exampleSignal(), id } as never);
     expect(spooled()).toEqual([expect.stringMatching(/^%sha256-[0-9a-f]{64}\.json$/)]);
-    expect(spool.recover().signals.map((s) => s.id)).toEqual([id]);
+    expect(await recovered(new Spool({ dir }))).toEqual([id]);
     spool.remove(id);
     expect(spooled()).toEqual([]);
   });

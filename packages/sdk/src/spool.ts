@@ -1,15 +1,6 @@
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { opendir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Signal } from "@gigbridge/schemas";
 
@@ -22,6 +13,9 @@ export interface SpoolOptions {
    */
   fsync?: boolean;
 }
+
+/** One item of `Spool.recover()`: a signal to re-send, or the name of a file set aside as unreadable. */
+export type RecoveredItem = { signal: Signal } | { corrupt: string };
 
 interface SpoolRecord {
   signal: Signal;
@@ -42,6 +36,8 @@ export class Spool {
   readonly dir: string;
   private readonly fsync: boolean;
   private counter = 0;
+  /** Ids this instance wrote and has not removed: recovery must not queue them a second time. */
+  private readonly live = new Set<string>();
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -70,11 +66,13 @@ export class Spool {
       closeSync(fd);
     }
     renameSync(temp, this.pathOf(signal.id));
+    this.live.add(signal.id);
     if (this.fsync) this.syncDir();
   }
 
   /** Forgets a signal the gateway has acknowledged or refused for good. Missing files are fine. */
   remove(id: string): void {
+    this.live.delete(id);
     try {
       unlinkSync(this.pathOf(id));
     } catch (error) {
@@ -83,31 +81,38 @@ export class Spool {
   }
 
   /**
-   * Signals a previous process spooled but never saw acknowledged, oldest first. Temporary
-   * files are half-written signals whose `enqueue` never returned, so they are deleted.
-   * Unreadable files are renamed `*.corrupt` and reported rather than retried forever.
+   * Signals a previous process spooled but never saw acknowledged, one at a time as the caller
+   * asks for them: the directory is streamed, never read whole, so a large backlog costs no more
+   * memory than the caller's queue. Order is the directory's, not the spooling order; the gateway
+   * orders worker state by `occurredAt`, so arrival order does not matter. Temporary files are
+   * half-written signals whose `enqueue` never returned, so they are deleted. Unreadable files
+   * are renamed `*.corrupt` and reported rather than retried forever. Files this instance wrote
+   * itself (enqueued since it opened) are skipped: they are already queued.
    */
-  recover(): { signals: Signal[]; corrupt: string[] } {
-    const records: SpoolRecord[] = [];
-    const corrupt: string[] = [];
-    for (const name of readdirSync(this.dir)) {
+  async *recover(): AsyncGenerator<RecoveredItem> {
+    const dir = await opendir(this.dir, { bufferSize: 64 });
+    for await (const entry of dir) {
+      const name = entry.name;
       const path = join(this.dir, name);
       if (name.startsWith(TEMP_PREFIX)) {
-        unlinkSync(path);
+        // Even one of this process: `write` is synchronous, so no write is ever in progress here.
+        await unlink(path).catch(ignoreMissing);
         continue;
       }
       if (!name.endsWith(SUFFIX)) continue;
+      let record: SpoolRecord;
       try {
-        const record = JSON.parse(readFileSync(path, "utf8")) as SpoolRecord;
+        record = JSON.parse(await readFile(path, "utf8")) as SpoolRecord;
         if (typeof record?.signal?.id !== "string") throw new Error("no signal id");
-        records.push(record);
-      } catch {
-        renameSync(path, `${path}.corrupt`);
-        corrupt.push(name);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue; // acknowledged meanwhile
+        await rename(path, `${path}.corrupt`).catch(ignoreMissing);
+        yield { corrupt: name };
+        continue;
       }
+      if (this.live.has(record.signal.id)) continue;
+      yield { signal: record.signal };
     }
-    records.sort((a, b) => a.spooledAt - b.spooledAt || (a.signal.id < b.signal.id ? -1 : 1));
-    return { signals: records.map((r) => r.signal), corrupt };
   }
 
   private syncDir(): void {
@@ -123,4 +128,8 @@ export class Spool {
       if (fd !== undefined) closeSync(fd);
     }
   }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== "ENOENT") throw error;
 }

@@ -1,10 +1,13 @@
-import { problemSchema } from "@gigbridge/schemas";
+import { problemKindOf, problemSchema } from "@gigbridge/schemas";
 import { backoffDelay, parseRetryAfter, type RetryOptions, sleep } from "./backoff.js";
 import {
   AuthenticationError,
+  BatchTooLargeError,
+  ConflictError,
   ConnectionError,
   GigBridgeError,
   type GigBridgeErrorOptions,
+  IllegalTransitionError,
   InvalidRequestError,
   isRetryable,
   NotFoundError,
@@ -227,9 +230,15 @@ function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * The problem body, read leniently: a `type` this SDK version does not know (a kind added later)
+ * keeps the rest of the problem, and the error falls back to its status.
+ */
 function asProblem(body: unknown): Problem | undefined {
-  const result = problemSchema.safeParse(body);
-  return result.success ? result.data : undefined;
+  const rest = problemSchema.omit({ type: true }).safeParse(body);
+  if (!rest.success) return undefined;
+  const type = (body as { type?: unknown }).type;
+  return { ...rest.data, type: typeof type === "string" ? type : "about:blank" } as Problem;
 }
 
 /** Maps an error response to the error class a caller branches on. Exported for tests. */
@@ -240,13 +249,44 @@ export function errorFromResponse(response: Response, body: unknown, now: number
   const message = problem
     ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ""} (HTTP ${status})`
     : `gateway answered HTTP ${status}`;
-  const options: GigBridgeErrorOptions = { status, problem, requestId };
+  const kind = problemKindOf(problem?.type);
+  const options: GigBridgeErrorOptions = { status, problem, requestId, ...(kind ? { kind } : {}) };
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), now);
+  // By kind first: two kinds can share a status (409 conflict or illegal_transition, 413 body or batch).
+  switch (kind) {
+    case "validation":
+    case "malformed_json":
+      return new ValidationError(message, problem?.errors ?? [], options);
+    case "unauthenticated":
+      return new AuthenticationError(message, options);
+    case "forbidden":
+      return new PermissionError(message, options);
+    case "not_found":
+      return new NotFoundError(message, options);
+    case "conflict":
+      return new ConflictError(message, options);
+    case "illegal_transition":
+      return new IllegalTransitionError(message, options);
+    case "payload_too_large":
+      return new PayloadTooLargeError(message, options);
+    case "batch_too_large":
+      return new BatchTooLargeError(message, options);
+    case "method_not_allowed":
+    case "unsupported_media_type":
+      return new InvalidRequestError(message, options);
+    case "rate_limited":
+      return new RateLimitError(message, { ...options, retryAfterMs });
+    case "internal":
+    case "unavailable":
+      return new ServerError(message, { ...options, retryAfterMs });
+  }
+  // Then by status, for a kind this version does not know or a body that is not a problem.
   if (status === 400 || status === 422) return new ValidationError(message, problem?.errors ?? [], options);
   if (status === 401) return new AuthenticationError(message, options);
   if (status === 403) return new PermissionError(message, options);
   if (status === 404) return new NotFoundError(message, options);
   if (status === 408) return new TimeoutError(message, options);
+  if (status === 409) return new ConflictError(message, options);
   if (status === 413) return new PayloadTooLargeError(message, options);
   if (status === 429) return new RateLimitError(message, { ...options, retryAfterMs });
   if (status >= 500) return new ServerError(message, { ...options, retryAfterMs });

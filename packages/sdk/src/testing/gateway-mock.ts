@@ -1,5 +1,13 @@
 // Test support only (excluded from the build): msw handlers that answer like the gateway.
-import { type SignalInput, type SignalType, signalExamples } from "@gigbridge/schemas";
+import {
+  type ProblemKind,
+  problemKindList,
+  problemKinds,
+  problemTypeOf,
+  type SignalInput,
+  type SignalType,
+  signalExamples,
+} from "@gigbridge/schemas";
 import { HttpResponse, http } from "msw";
 import { vi } from "vitest";
 import type { SignalRequest } from "../client.js";
@@ -44,7 +52,12 @@ export function accept(signals: SignalInput[], duplicates: readonly string[] = [
   );
 }
 
-/** A problem+json error response like the gateway's. */
+/** The first problem kind with this status, as the gateway would name it (none for 408 and the like). */
+export function kindFor(status: number): ProblemKind | undefined {
+  return problemKindList.find((kind) => problemKinds[kind].status === status);
+}
+
+/** A problem+json error response like the gateway's (of `kind`, by default the first kind of the status). */
 export function problem(
   status: number,
   extra: Record<string, unknown> = {},
@@ -52,7 +65,7 @@ export function problem(
 ): Response {
   return new HttpResponse(
     JSON.stringify({
-      type: `https://gigbridge.dev/problems/${status}`,
+      type: ((kind) => (kind ? problemTypeOf(kind) : "about:blank"))(kindFor(status)),
       title: `status ${status}`,
       status,
       detail: `the gateway answered ${status}`,

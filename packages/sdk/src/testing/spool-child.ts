@@ -42,6 +42,9 @@ client.on("error", (error) =>
   say("error", { name: error.name, message: error.message, status: error.status }),
 );
 
+// From here on each `enqueue` has its signal on disk when it returns.
+await client.ready();
+
 for (let i = 0; i < count; i++) {
   const id = `${prefix}-${i}`;
   const workerId = `w_${prefix}_${i}`;

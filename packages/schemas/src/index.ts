@@ -2,6 +2,7 @@
 // OpenAPI document, JSON Schema and SDK signatures from.
 export * from "./config/index.js";
 export * from "./enums/index.js";
+export * from "./erasures/index.js";
 export * from "./events/index.js";
 export {
   fixtures,

@@ -21,6 +21,7 @@ export const queues = {
   deliveries: { name: "deliveries", prefix: "{gb:deliveries}" },
   overdue: { name: "overdue", prefix: "{gb:overdue}" },
   replays: { name: "replays", prefix: "{gb:replays}" },
+  erasures: { name: "erasures", prefix: "{gb:erasures}" },
 } as const;
 
 export type QueueKey = keyof typeof queues;

@@ -13,8 +13,9 @@ import type { AuditEntry, FailureFilter } from "./schemas.js";
 export const auditKey = "gb:{ops}:audit";
 
 export interface AuditRecord {
+  /** The operator's name, or the platform's id for a platform's own audited action (an erasure). */
   operator: string;
-  role: "viewer" | "operator";
+  role: "viewer" | "operator" | "platform";
   action: string;
   outcome: string;
   count?: number;
@@ -77,7 +78,7 @@ function toEntry(id: string, flat: string[]): AuditEntry {
     id,
     at: new Date(Number(id.slice(0, id.indexOf("-")))).toISOString(),
     operator: f.operator ?? "",
-    role: f.role === "operator" ? "operator" : "viewer",
+    role: f.role === "operator" || f.role === "platform" ? f.role : "viewer",
     action: f.action ?? "",
     outcome: f.outcome ?? "",
     count: Number(f.count ?? 0),

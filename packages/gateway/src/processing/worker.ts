@@ -2,11 +2,12 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { type ErasedSignalJob, erasedSignalJob } from "../erasure/scrub.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
 
-export type SignalWorker = WorkerHandle<Worker<SignalJob, ProcessResult>>;
+export type SignalWorker = WorkerHandle<Worker<SignalJob | ErasedSignalJob, ProcessResult>>;
 
 export interface SignalWorkerOptions {
   /** Signals this process works on at once. Default 32. */
@@ -22,10 +23,15 @@ export interface SignalWorkerOptions {
 export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}): SignalWorker {
   const { name, prefix } = queues.signals;
   const connection = gw.workerConnection(`gigbridge:worker:${name}`);
-  const worker = new Worker<SignalJob, ProcessResult>(
+  const worker = new Worker<SignalJob | ErasedSignalJob, ProcessResult>(
     name,
-    (job: Job<SignalJob, ProcessResult>) =>
-      processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
+    async (job: Job<SignalJob | ErasedSignalJob, ProcessResult>) => {
+      const result = await processSignal(gw, job.data, options.emit ? { emit: options.emit } : {});
+      // A refused signal's job keeps nothing of the worker either, so the platform's data is gone from the queue.
+      if (result.refused === "erased" && result.subjectId !== null)
+        await job.updateData(erasedSignalJob(job.data, result.subjectId));
+      return result;
+    },
     { connection, prefix, concurrency: options.concurrency ?? 32 },
   );
   worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));

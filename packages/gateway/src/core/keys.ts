@@ -6,6 +6,11 @@
 export const keys = {
   /** A platform's signal: idempotency marker and the status `GET /v1/signals/{id}` reads. */
   signal: (platformId: string, signalId: string) => `gb:{p:${platformId}}:signal:${signalId}`,
+  /**
+   * Sorted set (all scores 0, read by lex range): `<subject> <signal id>` of signals accepted and not
+   * yet picked up by processing, so an erasure finds a worker's waiting signals without a scan.
+   */
+  queued: (platformId: string) => `gb:{p:${platformId}}:queued`,
   /** The platform's rate-limit bucket. */
   rate: (platformId: string) => `gb:{p:${platformId}}:rate`,
   /** Credentials created at run time (`gigbridge keys create`): key hash -> principal JSON. */

@@ -5,7 +5,7 @@ import { keys } from "../core/keys.js";
 import { Script } from "../core/script.js";
 import { deliveryKeys } from "../delivery/keys.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
-import type { SignalJob } from "../ingest/intake.js";
+import { type SignalJob, signalJobId } from "../ingest/intake.js";
 import { stationKeys, workerKeys } from "../processing/keys.js";
 import { eventId } from "../rules/ids.js";
 import { outbox } from "../tasks/events.js";
@@ -48,10 +48,13 @@ export type ErasureStep = (gw: Gateway, traces: Traces, counts: ErasureCounts) =
  */
 export async function eraseSubject(
   gw: Gateway,
+  platformId: string,
   subjectId: string,
   steps: readonly ErasureStep[],
 ): Promise<ErasureCounts> {
-  const [signalJobs, tasks, messages, stations] = await Promise.all([
+  const [waiting, signalJobs, tasks, messages, stations] = await Promise.all([
+    // Signals no worker has picked up yet: `<subject> <signal id>` entries, found by a lex range.
+    gw.redis.zrangebylex(keys.queued(platformId), `[${subjectId} `, `(${subjectId}!`),
     gw.redis.smembers(erasureKeys.signals(subjectId)),
     gw.redis.smembers(erasureKeys.tasks(subjectId)),
     gw.redis.smembers(erasureKeys.messages(subjectId)),
@@ -59,7 +62,12 @@ export async function eraseSubject(
   ]);
   const traces: Traces = {
     subjectId,
-    signalJobs,
+    signalJobs: [
+      ...new Set([
+        ...signalJobs,
+        ...waiting.map((entry) => signalJobId(platformId, entry.slice(entry.indexOf(" ") + 1))),
+      ]),
+    ],
     tasks,
     messages: messages.map((m) => {
       const [orgId = "", endpointId = "", msgId = ""] = m.split("|");

@@ -97,7 +97,7 @@ async function readErasure(gw: Gateway, subjectId: string): Promise<Erasure | nu
 export async function runErasure(gw: Gateway, job: ErasureJob): Promise<ErasureCounts> {
   const tombstone = erasureKeys.tombstone(job.subjectId);
   await gw.redis.hset(tombstone, "status", "running");
-  const counts = await eraseSubject(gw, job.subjectId, erasureSteps);
+  const counts = await eraseSubject(gw, job.platformId, job.subjectId, erasureSteps);
   await appendAudit(gw, {
     operator: job.platformId,
     role: "platform",

@@ -2,9 +2,12 @@ import { randomBytes } from "node:crypto";
 import type { Signal } from "@gigbridge/schemas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../core/context.js";
+import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { enqueueEvent } from "../delivery/outbox.js";
 import { Receiver } from "../delivery/testing.js";
+import { signalJobId } from "../ingest/intake.js";
+import { send } from "../ops/testing.js";
 import { stationKeys, workerKeys } from "../processing/keys.js";
 import { processSignal } from "../processing/process.js";
 import { commitDecision, loadRecord } from "../processing/records.js";
@@ -97,6 +100,45 @@ describe("erasure while a signal is being processed", () => {
     expect(await loadRecord(gw.redis, subjectId)).toEqual({ record: null, version: 0 });
     const left = keysHolding(await dumpRedis(gw.redis), personalStrings(p));
     expect([...left.entries()]).toEqual([]);
+  });
+
+  it("finds signals still waiting in the queue, erases their data, and they are refused when their turn comes", async () => {
+    const p = person("wait");
+    const subjectId = subjectIdOf(gw.masterKey, "platform-a", p.workerId);
+    const life = lifeOf(p, "wt", "110105001", "st_wait");
+    await send(t, life);
+    // No queue workers run here: the signals wait, indexed under the platform by subject.
+    const waiting = await gw.redis.zrangebylex(keys.queued("platform-a"), `[${subjectId} `, `(${subjectId}!`);
+    expect(waiting.sort()).toEqual(life.map((s) => `${subjectId} ${s.id}`).sort());
+    expect(keysHolding(await dumpRedis(gw.redis), personalStrings(p)).size).toBe(life.length);
+
+    const erasure = await requestErasure(gw, "platform-a", p.workerId);
+    await runErasure(gw, { erasureId: erasure.id, platformId: "platform-a", subjectId });
+    expect([...keysHolding(await dumpRedis(gw.redis), personalStrings(p)).entries()]).toEqual([]);
+
+    // Their turn comes: each is refused as erased, and leaves the platform's index of waiting signals.
+    for (const signal of life) {
+      const job = await gw.queue("signals").getJob(signalJobId("platform-a", signal.id));
+      expect(job?.data).toMatchObject({
+        erased: { subjectId },
+        signal: { id: signal.id, type: signal.type },
+      });
+      const result = await processSignal(gw, job?.data);
+      expect(result).toEqual({ subjectId, tasks: [], refused: "erased" });
+    }
+    expect(await loadRecord(gw.redis, subjectId)).toEqual({ record: null, version: 0 });
+  });
+
+  it("moves a signal from the platform's index of waiting signals to the worker's when processing starts", async () => {
+    const p = person("move");
+    const subjectId = subjectIdOf(gw.masterKey, "platform-a", p.workerId);
+    const [declared] = lifeOf(p, "mv", "110105001", "st_move") as [Signal];
+    await send(t, [declared]);
+    expect(await gw.redis.zscore(keys.queued("platform-a"), `${subjectId} mv-declared`)).toBe("0");
+    const job = await gw.queue("signals").getJob(signalJobId("platform-a", "mv-declared"));
+    expect((await processSignal(gw, job?.data)).refused).toBeUndefined();
+    expect(await gw.redis.zscore(keys.queued("platform-a"), `${subjectId} mv-declared`)).toBeNull();
+    expect(await gw.redis.sismember(`gb:{w:${subjectId}}:idx:signals`, "platform-a|mv-declared")).toBe(1);
   });
 
   it("the record's compare-and-set refuses to write once the tombstone is set", async () => {

@@ -74,9 +74,14 @@ export async function processSignal(
     decision = decide(signal, null, await ruleContext(gw, platformId, "", signal, null));
     if (decision.failure) await failNoRoute(gw, platformId, signal, decision.failure.detail);
   } else {
-    // Erasure is final: the tombstone is read where the signal joins the worker's index, and again in the commit.
-    if (!(await enterSignal(gw.redis, subjectId, signalJobId(platformId, signal.id))))
-      return refuseErased(gw, platformId, signal.id, subjectId);
+    // Erasure is final: the tombstone is read where the signal joins the worker's index, and again in
+    // the commit. The signal leaves the platform's index of waiting signals at the same time: an erasure
+    // reads both indexes after it set the tombstone, so it finds the signal in one or the signal finds it.
+    const [entered] = await Promise.all([
+      enterSignal(gw.redis, subjectId, signalJobId(platformId, signal.id)),
+      gw.redis.zrem(keys.queued(platformId), `${subjectId} ${signal.id}`),
+    ]);
+    if (!entered) return refuseErased(gw, platformId, signal.id, subjectId);
     let decided: { decision: Decision; version: number };
     try {
       decided = await decideOnce(gw, platformId, subjectId, signal);
@@ -130,7 +135,7 @@ export async function processSignal(
   if (decision.station) await saveStation(gw.redis, decision.station);
   // Erased while this signal was writing: what it wrote is indexed, so erasing again here leaves nothing.
   if (subjectId !== null && (await isErased(gw.redis, subjectId))) {
-    await eraseSubject(gw, subjectId, erasureSteps);
+    await eraseSubject(gw, platformId, subjectId, erasureSteps);
     return refuseErased(gw, platformId, signal.id, subjectId);
   }
   await markSignal(gw, platformId, signal.id, { status: "processed", tasks: taskIds });

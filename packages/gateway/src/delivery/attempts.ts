@@ -1,5 +1,6 @@
 import type { Gateway } from "../core/context.js";
 import { Script } from "../core/script.js";
+import { ERASED } from "../erasure/scrub.js";
 import { healthLua } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import { execOrThrow } from "./redis-util.js";
@@ -50,16 +51,19 @@ export type AttemptHealth = "success" | "failure" | "gone";
 /** The endpoint's state after a settled attempt; `"disabled"` goes to exactly one caller, the one that announces it. */
 export type HealthAfter = "enabled" | "disabled" | "already_disabled";
 
-// KEYS: in-flight set, endpoint attempt log, message attempt log, health hash, disabled set.
+// KEYS: in-flight set, endpoint attempt log, message attempt log, health hash, disabled set, erased messages.
 // ARGV: holder, attempt JSON, endpoint kept, message kept, log TTL ms, health (success|failure|gone),
-// now, disableAfterMs, endpoint id.
-// Frees the slot, appends the attempt to both logs, then the health part returns (see healthLua).
+// now, disableAfterMs, endpoint id, message id, attempt JSON with the response erased.
+// Frees the slot, appends the attempt to both logs (without the response if the message's worker was
+// erased meanwhile), then the health part returns (see healthLua).
 const settleScript = new Script(`
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('LPUSH', KEYS[2], ARGV[2])
+local entry = ARGV[2]
+if redis.call('SISMEMBER', KEYS[6], ARGV[10]) == 1 then entry = ARGV[11] end
+redis.call('LPUSH', KEYS[2], entry)
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('RPUSH', KEYS[3], entry)
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 if ARGV[6] == 'success' then
@@ -93,6 +97,7 @@ export async function settleAttempt(
       deliveryKeys.messageAttempts(orgId, attempt.messageId),
       deliveryKeys.health(orgId, endpointId),
       deliveryKeys.disabled(orgId),
+      deliveryKeys.erasedMessages(orgId),
     ],
     [
       settle.holder,
@@ -104,6 +109,8 @@ export async function settleAttempt(
       settle.now,
       settle.disableAfterMs,
       endpointId,
+      attempt.messageId,
+      JSON.stringify({ ...attempt, response: ERASED }),
     ],
   );
   if (settle.health === "success") return "enabled";

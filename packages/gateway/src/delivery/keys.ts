@@ -16,4 +16,9 @@ export const deliveryKeys = {
   endpointAttempts: (orgId: string, endpointId: string) => `gb:{eo:${orgId}}:ep:${endpointId}:attempts`,
   /** One message's attempts, oldest first (capped). */
   messageAttempts: (orgId: string, messageId: string) => `gb:{eo:${orgId}}:msg:${messageId}:attempts`,
+  /**
+   * Set: ids of this org's messages about erased workers (30 d). An attempt that was in flight when
+   * the erasure ran logs the receiver's response as `[erased]`, since it may echo the old body.
+   */
+  erasedMessages: (orgId: string) => `gb:{eo:${orgId}}:erased`,
 } as const;

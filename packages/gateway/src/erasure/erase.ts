@@ -3,6 +3,7 @@ import type { Job } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { Script } from "../core/script.js";
+import { ATTEMPT_LOG_TTL_MS } from "../delivery/attempts.js";
 import { deliveryKeys } from "../delivery/keys.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
 import { type SignalJob, signalJobId } from "../ingest/intake.js";
@@ -169,13 +170,20 @@ export const eraseTasks: ErasureStep = async (gw, traces, counts) => {
 
 /**
  * Rewrites attempt-log entries of the given messages with the receiver's response replaced by the
- * marker (a receiver may echo what it was sent). KEYS: log lists of one org. ARGV: marker, message ids.
+ * marker (a receiver may echo what it was sent), and notes the messages as erased so an attempt in
+ * flight right now logs no response either (see `settleAttempt`). KEYS: the org's erased-messages
+ * set, then log lists of the org. ARGV: marker, lifetime of the set (ms), message ids.
  */
 const ERASE_ATTEMPTS = new Script(`
 local ids = {}
-for i = 2, #ARGV do ids[ARGV[i]] = true end
+for i = 3, #ARGV do
+  ids[ARGV[i]] = true
+  redis.call('SADD', KEYS[1], ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local changed = 0
-for _, key in ipairs(KEYS) do
+for k = 2, #KEYS do
+  local key = KEYS[k]
   local entries = redis.call('LRANGE', key, 0, -1)
   for i, raw in ipairs(entries) do
     local entry = cjson.decode(raw)
@@ -212,7 +220,13 @@ export const eraseDeliveries: ErasureStep = async (gw, traces, counts) => {
       ...[...endpoints].map((e) => deliveryKeys.endpointAttempts(orgId, e)),
       ...messages.map((m) => deliveryKeys.messageAttempts(orgId, m)),
     ];
-    counts.attemptLogs += Number(await ERASE_ATTEMPTS.run(gw.redis, logs, [ERASED, ...messages]));
+    counts.attemptLogs += Number(
+      await ERASE_ATTEMPTS.run(
+        gw.redis,
+        [deliveryKeys.erasedMessages(orgId), ...logs],
+        [ERASED, ATTEMPT_LOG_TTL_MS, ...messages],
+      ),
+    );
   }
 };
 

@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Signal } from "@gigbridge/schemas";
+import { waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
+import { listMessageAttempts } from "../delivery/attempts.js";
 import { enqueueEvent } from "../delivery/outbox.js";
 import { Receiver } from "../delivery/testing.js";
+import { startDeliveryWorker } from "../delivery/worker.js";
 import { signalJobId } from "../ingest/intake.js";
 import { send } from "../ops/testing.js";
 import { stationKeys, workerKeys } from "../processing/keys.js";
@@ -139,6 +142,42 @@ describe("erasure while a signal is being processed", () => {
     expect((await processSignal(gw, job?.data)).refused).toBeUndefined();
     expect(await gw.redis.zscore(keys.queued("platform-a"), `${subjectId} mv-declared`)).toBeNull();
     expect(await gw.redis.sismember(`gb:{w:${subjectId}}:idx:signals`, "platform-a|mv-declared")).toBe(1);
+  });
+
+  it("a webhook in flight during the erasure logs no echo of the body it carried", async () => {
+    const p = person("echo");
+    const subjectId = subjectIdOf(gw.masterKey, "platform-a", p.workerId);
+    const [declared] = lifeOf(p, "ec", "110105001", "st_echo") as [Signal];
+    await processSignal(gw, { platformId: "platform-a", signal: declared, receivedAt: Date.now() });
+    // The receiver holds the request until the erasure has run, then refuses it, echoing the body.
+    let answer: (() => void) | undefined;
+    let msgId = "";
+    receiver.reply = (request) => {
+      if (answer) return { status: 204 }; // `worker.erased`, after the erasure
+      msgId = request.headers["webhook-id"] as string;
+      return new Promise((resolve) => {
+        answer = () => resolve({ status: 500, body: request.body.slice(0, 900) });
+      });
+    };
+    const deliveries = startDeliveryWorker(gw);
+    try {
+      await waitFor(() => answer !== undefined, { description: "the webhook to be in flight" });
+      const erasure = await requestErasure(gw, "platform-a", p.workerId);
+      await runErasure(gw, { erasureId: erasure.id, platformId: "platform-a", subjectId });
+      answer?.();
+      const log = await waitFor(
+        async () => {
+          const entries = await listMessageAttempts(gw, "street-a", msgId);
+          return entries.length > 0 ? entries : undefined;
+        },
+        { description: "the attempt to be logged" },
+      );
+      expect(log[0]).toMatchObject({ status: 500, response: "[erased]" });
+      expect([...keysHolding(await dumpRedis(gw.redis), personalStrings(p)).entries()]).toEqual([]);
+    } finally {
+      await deliveries.close();
+      receiver.reply = () => ({ status: 204 });
+    }
   });
 
   it("the record's compare-and-set refuses to write once the tombstone is set", async () => {

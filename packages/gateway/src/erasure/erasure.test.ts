@@ -110,7 +110,14 @@ describe("erasure end to end", () => {
     const p = person("e2e");
     const subjectId = subjectOf(p);
     const life = lifeOf(p, "er", region, station);
-    await send(t, life);
+    // One more appeal, from a place no org covers: it fails as no_route and waits for a replay.
+    const lost = {
+      ...(life[1] as Signal),
+      id: "er-lost",
+      data: { ...life[1]?.data, regionCode: "310115" },
+    } as Signal;
+    await send(t, [...life, lost]);
+    expect(await settled(lost.id)).toMatchObject({ status: "failed", failure: { reason: "no_route" } });
     const [declared, appeal] = await Promise.all(life.map((s) => settled(s.id)));
     expect(declared?.status).toBe("processed");
     const taskIds = [...(declared?.tasks ?? []), ...(appeal?.tasks ?? [])].sort();
@@ -188,6 +195,21 @@ describe("erasure end to end", () => {
       const status = await settled(s.id);
       expect(status).toMatchObject({ status: "failed", tasks: [], failure: { reason: "erased" } });
     }
+    expect(await t.running.gw.redis.exists(workerKeys.record(subjectId))).toBe(0);
+
+    // Replaying the old failed signal changes nothing: it is refused as erased.
+    const replayedSignal = await ops<{ id: string }>(t, "POST", "/v1/ops/replays", {
+      body: { ids: ["signals:platform-a|er-lost"] },
+    });
+    expect(replayedSignal.status).toBe(202);
+    await waitFor(
+      async () => {
+        const s = await statusOf(lost.id);
+        return s.failure?.reason === "erased" ? s : undefined;
+      },
+      { description: "the replayed signal to be refused" },
+    );
+    expect(await t.running.gw.queue("signals").getFailedCount()).toBe(0);
     expect(await t.running.gw.redis.exists(workerKeys.record(subjectId))).toBe(0);
 
     // Replaying the failed deliveries sends the tasks without personal data.

@@ -2,7 +2,7 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
-import { type ErasedSignalJob, erasedSignalJob } from "../erasure/scrub.js";
+import { type ErasedSignalJob, erasedSignalJob, isErasedJob } from "../erasure/scrub.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
@@ -28,7 +28,7 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
     async (job: Job<SignalJob | ErasedSignalJob, ProcessResult>) => {
       const result = await processSignal(gw, job.data, options.emit ? { emit: options.emit } : {});
       // A refused signal's job keeps nothing of the worker either, so the platform's data is gone from the queue.
-      if (result.refused === "erased" && result.subjectId !== null)
+      if (result.refused === "erased" && result.subjectId !== null && !isErasedJob(job.data))
         await job.updateData(erasedSignalJob(job.data, result.subjectId));
       return result;
     },

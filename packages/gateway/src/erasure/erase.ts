@@ -124,9 +124,17 @@ export const eraseSignals: ErasureStep = async (gw, traces, counts) => {
       counts.signalJobs += 1;
     }
     const { platformId, signalId } = parseSignalJobId(jobId);
-    counts.signalStatuses += await gw.redis.hdel(keys.signal(platformId, signalId), "failureDetail");
+    counts.signalStatuses += Number(
+      await ERASE_DETAIL.run(gw.redis, [keys.signal(platformId, signalId)], []),
+    );
   }
 };
+
+/** Drops a status's free-text detail, except the one that explains an `erased` refusal (it names no one). */
+const ERASE_DETAIL = new Script(`
+if redis.call('HGET', KEYS[1], 'failureReason') == 'erased' then return 0 end
+return redis.call('HDEL', KEYS[1], 'failureDetail')
+`);
 
 /** A job removed between reading and updating it holds nothing any more: not an error. */
 function ignoreRemoved(error: unknown): void {

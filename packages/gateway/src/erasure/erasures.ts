@@ -57,14 +57,18 @@ export async function requestErasure(gw: Gateway, platformId: string, workerId: 
     );
     await gw.redis.set(erasureKeys.lookup(erasureId), `${platformId} ${subjectId}`);
   }
-  // The same job id while the job is kept: a repeated request (or one whose first add was lost) adds one job.
-  await gw.queue("erasures").add("erase", { erasureId, platformId, subjectId } satisfies ErasureJob, {
+  // The same job id while the job is kept: a repeated request (or one whose first add was lost) adds one
+  // job, and one that ran out of attempts starts again.
+  const queue = gw.queue("erasures");
+  const job = await queue.add("erase", { erasureId, platformId, subjectId } satisfies ErasureJob, {
     jobId: erasureId,
     attempts: 8,
     backoff: { type: "exponential", delay: 1000 },
     removeOnComplete: { age: 24 * 3600 },
     removeOnFail: false,
   });
+  if (await job.isFailed())
+    await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
   return (await readErasure(gw, subjectId)) as Erasure;
 }
 

@@ -16,7 +16,7 @@ import { ensureTask } from "../tasks/create.js";
 import { type EmitEvent, outbox } from "../tasks/events.js";
 import { addPoints } from "./ledger.js";
 import { routingTableOf } from "./org-table.js";
-import { commitDecision, loadRecord, takenDecision } from "./records.js";
+import { commitDecision, loadRecord } from "./records.js";
 import { applyStationChange, loadStation, saveStation } from "./stations.js";
 
 /**
@@ -78,13 +78,14 @@ export async function processSignal(
     // the commit. The signal leaves the platform's index of waiting signals at the same time: an erasure
     // reads both indexes after it set the tombstone, so it finds the signal in one or the signal finds it.
     const [entered] = await Promise.all([
-      enterSignal(gw.redis, subjectId, signalJobId(platformId, signal.id)),
+      enterSignal(gw.redis, subjectId, signal.id, signalJobId(platformId, signal.id)),
       gw.redis.zrem(keys.queued(platformId), `${subjectId} ${signal.id}`),
     ]);
-    if (!entered) return refuseErased(gw, platformId, signal.id, subjectId);
+    if (entered.erased) return refuseErased(gw, platformId, signal.id, subjectId);
     let decided: { decision: Decision; version: number };
     try {
-      decided = await decideOnce(gw, platformId, subjectId, signal);
+      // A retry or replay reuses the decision taken the first time (read while entering).
+      decided = entered.taken ?? (await decideOnce(gw, platformId, subjectId, signal));
     } catch (error) {
       if (error instanceof Erased) return refuseErased(gw, platformId, signal.id, subjectId);
       throw error;
@@ -160,14 +161,13 @@ async function refuseErased(
   return { subjectId, tasks: [], refused: "erased" };
 }
 
+/** Decides a signal not decided before (entering read its memo) and commits the decision with the record. */
 async function decideOnce(
   gw: Gateway,
   platformId: string,
   subjectId: string,
   signal: Signal,
 ): Promise<{ decision: Decision; version: number }> {
-  const taken = await takenDecision(gw.redis, subjectId, signal.id);
-  if (taken) return taken;
   const memoTtl = gw.config.ingest.idempotencyWindow;
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const { record, version } = await loadRecord(gw.redis, subjectId);

@@ -410,7 +410,11 @@ describe("the gateway on a Redis Cluster", () => {
     });
     expect(dry.body).toEqual({ dryRun: true, count: 1 });
     await replay({ filter: { reason: "no_route" } }, 1);
-    const replayed = await processed(testKeys.platform, "cl-a-11");
+    // The replay moved the job back; its status still reads failed until processing has run again.
+    const replayed = await until(async () => {
+      const s = await statusOf(testKeys.platform, "cl-a-11");
+      return s.status === "processed" ? s : undefined;
+    }, "the replayed signal to be processed");
     expect(replayed).toMatchObject({ status: "processed", tasks: [expect.any(String)] });
     const audit = await ops<{ items: { action: string }[] }>(t, "GET", "/v1/ops/audit");
     expect(audit.body.items.map((e) => e.action)).toEqual(expect.arrayContaining(["org.put", "replay"]));

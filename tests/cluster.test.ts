@@ -8,6 +8,13 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../packages/gateway/src/core/logger.js";
 import { LogCapture, type ReceivedRequest, Receiver } from "../packages/gateway/src/delivery/testing.js";
+import {
+  dumpRedis,
+  keysHolding,
+  lifeOf,
+  person,
+  personalStrings,
+} from "../packages/gateway/src/erasure/testing.js";
 import type { Failure, Replay } from "../packages/gateway/src/ops/schemas.js";
 import { ops, send, waitForFailed } from "../packages/gateway/src/ops/testing.js";
 import {
@@ -443,6 +450,52 @@ describe("the gateway on a Redis Cluster", () => {
     expect(listed.items).toEqual([]);
   });
 
+  it("erases a worker's personal data from every master; later signals are refused as erased", async () => {
+    const p = person("cl");
+    // A member with consented contact at a station, and an appeal (no points: an endpoint for them is gone).
+    const life = lifeOf(p, "cl-er", "110105001", "st-cl-er").slice(0, 2);
+    await batch(testKeys.platform, life);
+    const taskIds = (await Promise.all(life.map((s) => processed(testKeys.platform, s.id))))
+      .flatMap((s) => s.tasks ?? [])
+      .sort();
+    expect(taskIds).toHaveLength(2);
+    const before = keysHolding(await dumpRedis(t.running.gw.redis), personalStrings(p));
+    expect(before.size).toBeGreaterThan(3);
+
+    const erasure = await json<{ id: string }>(
+      await t.call("DELETE", `/v1/workers/${p.workerId}`, { key: testKeys.platform }),
+      202,
+    );
+    await until(async () => {
+      const r = await json<{ status: string }>(
+        await t.call("GET", `/v1/erasures/${erasure.id}`, { key: testKeys.platform }),
+        200,
+      );
+      return r.status === "completed";
+    }, "the erasure to complete");
+    const after = keysHolding(await dumpRedis(t.running.gw.redis), personalStrings(p));
+    expect([...after.entries()]).toEqual([]);
+    const kept = (await tasksOf(testKeys.streetA, "?limit=200")).filter((task) => taskIds.includes(task.id));
+    expect(kept.map((task) => task.erasedAt !== undefined)).toEqual([true, true]);
+    const notices = await until(
+      () => deliveredOf("worker.erased").filter((d) => (d.taskIds as string[]).join() === taskIds.join()),
+      "worker.erased delivered",
+    );
+    expect(notices).toHaveLength(1);
+
+    const late = { ...(life[0] as Signal), id: "cl-er-late", occurredAt: "2099-01-01T00:00:00Z" } as Signal;
+    await batch(testKeys.platform, [late]);
+    const refused = await until(async () => {
+      const s = await json<{ status: string; failure?: { reason: string } }>(
+        await t.call("GET", "/v1/signals/cl-er-late", { key: testKeys.platform }),
+        200,
+      );
+      return s.status === "queued" ? undefined : s;
+    }, "the late signal to be refused");
+    expect(refused).toMatchObject({ status: "failed", failure: { reason: "erased" } });
+    expect(keysHolding(await dumpRedis(t.running.gw.redis), personalStrings(p)).size).toBe(0);
+  });
+
   it("has no cross-slot error anywhere, nothing failed that was not meant to, and is still ready", async () => {
     expect(await json(await t.call("GET", "/readyz"), 200)).toMatchObject({ status: "ready" });
     const metrics = await t.call("GET", "/metrics");
@@ -451,11 +504,11 @@ describe("the gateway on a Redis Cluster", () => {
     expect(board.status).toBe(200);
 
     const gw = t.running.gw;
-    for (const name of ["signals", "deliveries", "overdue", "replays"] as const) {
+    for (const name of ["signals", "deliveries", "overdue", "replays", "erasures"] as const) {
       expect(await gw.queue(name).getFailedCount(), name).toBe(0);
     }
     const texts = await Promise.all(
-      (["signals", "deliveries", "overdue", "replays"] as const).map(async (name) =>
+      (["signals", "deliveries", "overdue", "replays", "erasures"] as const).map(async (name) =>
         (await gw.queue(name).getJobs(["failed", "completed", "delayed", "wait", "active"])).flatMap(
           (job) => [job?.failedReason ?? "", ...(job?.stacktrace ?? [])],
         ),

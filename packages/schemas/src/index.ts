@@ -3,6 +3,7 @@
 export * from "./api/index.js";
 export * from "./config/index.js";
 export * from "./enums/index.js";
+export * from "./erasures/index.js";
 export * from "./events/index.js";
 export {
   fixtures,

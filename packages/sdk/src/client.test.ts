@@ -642,3 +642,79 @@ describe("close", () => {
     ]);
   });
 });
+
+describe("workers.erase and erasures.get", () => {
+  const erasure = {
+    id: "era_Yk3v0fJ2qS8mW1dXb7Lr4a",
+    status: "queued",
+    requestedAt: "2024-06-07T01:00:00.000Z",
+  };
+
+  it("asks the gateway to erase a worker and follows the erasure", async () => {
+    const seen: string[] = [];
+    server.use(
+      http.delete(`${baseUrl}/v1/workers/:workerId`, ({ request }) => {
+        seen.push(
+          `${request.method} ${new URL(request.url).pathname} ${request.headers.get("authorization")}`,
+        );
+        return HttpResponse.json(erasure, { status: 202 });
+      }),
+      http.get(`${baseUrl}/v1/erasures/:id`, ({ params }) =>
+        HttpResponse.json({
+          ...erasure,
+          id: params.id,
+          status: "completed",
+          completedAt: "2024-06-07T01:00:01.000Z",
+        }),
+      ),
+    );
+    const c = client();
+    expect(await c.workers.erase("w_100:7")).toEqual(erasure);
+    expect(seen).toEqual(["DELETE /v1/workers/w_100%3A7 Bearer gb_test_key"]);
+    expect(await c.erasures.get(erasure.id)).toMatchObject({ id: erasure.id, status: "completed" });
+    // The signal methods of the namespace are still there beside it.
+    expect(typeof c.workers.onboarded).toBe("function");
+  });
+
+  it("refuses an invalid worker id locally, and reports an unknown erasure as NotFoundError", async () => {
+    server.use(
+      http.get(`${baseUrl}/v1/erasures/:id`, () =>
+        HttpResponse.json(
+          {
+            type: "https://gigbridge.dev/problems/not-found",
+            title: "Not found",
+            status: 404,
+            detail: "No erasure",
+          },
+          { status: 404, headers: { "content-type": "application/problem+json" } },
+        ),
+      ),
+    );
+    const c = client();
+    const invalid = await c.workers.erase("has space").catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect((invalid as ValidationError).errors[0]?.pointer).toBe("/workerId");
+    expect(await c.erasures.get("era_unknown_000000000000").catch((e: unknown) => e)).toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it("retries a 503 on erase, which is idempotent", async () => {
+    let calls = 0;
+    server.use(
+      http.delete(`${baseUrl}/v1/workers/:workerId`, () => {
+        calls++;
+        return calls === 1
+          ? HttpResponse.json(
+              { type: "https://gigbridge.dev/problems/unavailable", title: "Unavailable", status: 503 },
+              { status: 503, headers: { "content-type": "application/problem+json", "retry-after": "1" } },
+            )
+          : HttpResponse.json(erasure, { status: 202 });
+      }),
+    );
+    const done = client().workers.erase("w_1");
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await done).toEqual(erasure);
+    expect(calls).toBe(2);
+  });
+});

@@ -1,11 +1,13 @@
 import {
   type AcceptedResponse,
+  type Erasure,
   type SignalInput,
   type SignalInputOf,
   type SignalStatus,
   type SignalType,
   signalSchema,
   validationErrors,
+  workerIdSchema,
 } from "@gigbridge/schemas";
 import { defaultRetry, type RetryOptions } from "./backoff.js";
 import { Emitter } from "./emitter.js";
@@ -17,7 +19,7 @@ import {
   QueueFullError,
   ValidationError,
 } from "./errors.js";
-import { buildResources, type SendOptions, type SendResult, type SignalResources } from "./resources.js";
+import { buildResources, type Resources, type SendOptions, type SendResult } from "./resources.js";
 import type { Spool, SpoolOptions } from "./spool.js";
 import { type FetchLike, type RetryEvent, Transport } from "./transport.js";
 import { uuidv7 } from "./uuid.js";
@@ -105,7 +107,7 @@ const noop = () => {};
 
 // The typed methods (`workers.onboarded`, ...) are built at runtime from @gigbridge/schemas;
 // this merged interface gives them their types.
-export interface GigBridge extends SignalResources {}
+export interface GigBridge extends Resources {}
 
 /**
  * The GigBridge client for platforms.
@@ -122,6 +124,8 @@ export interface GigBridge extends SignalResources {}
 export class GigBridge extends Emitter<GigBridgeEvents> {
   /** `client.signals.get(id)`: the gateway's processing status of one signal. */
   readonly signals: { get(id: string): Promise<SignalStatus> };
+  /** `client.erasures.get(id)`: the progress of an erasure this platform asked for (`client.workers.erase`). */
+  readonly erasures: { get(id: string): Promise<Erasure> };
 
   private readonly transport: Transport;
   private spool: Spool | undefined;
@@ -186,6 +190,36 @@ export class GigBridge extends Emitter<GigBridgeEvents> {
           this.transport.request<SignalStatus>(
             "GET",
             `/v1/signals/${encodeURIComponent(id)}`,
+            undefined,
+            this.shutdown.signal,
+          ),
+        ),
+    };
+    this.workers.erase = (workerId) => {
+      const checked = workerIdSchema.safeParse(workerId);
+      if (!checked.success) {
+        return Promise.reject(
+          new ValidationError(
+            "workerId is not a valid worker id",
+            validationErrors(checked.error, "/workerId"),
+          ),
+        );
+      }
+      return this.track(
+        this.transport.request<Erasure>(
+          "DELETE",
+          `/v1/workers/${encodeURIComponent(workerId)}`,
+          undefined,
+          this.shutdown.signal,
+        ),
+      );
+    };
+    this.erasures = {
+      get: (id) =>
+        this.track(
+          this.transport.request<Erasure>(
+            "GET",
+            `/v1/erasures/${encodeURIComponent(id)}`,
             undefined,
             this.shutdown.signal,
           ),

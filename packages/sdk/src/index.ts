@@ -1,4 +1,5 @@
 export type {
+  Erasure,
   Event as WebhookEvent,
   EventOf,
   EventType,
@@ -42,7 +43,14 @@ export {
   type WebhookFailureReason,
   WebhookVerificationError,
 } from "./errors.js";
-export type { SendOptions, SendResult, SignalMethod, SignalResources } from "./resources.js";
+export type {
+  Resources,
+  SendOptions,
+  SendResult,
+  SignalMethod,
+  SignalResources,
+  WorkerActions,
+} from "./resources.js";
 export type { SpoolOptions } from "./spool.js";
 export type { FetchLike, RetryEvent } from "./transport.js";
 export { uuidv7 } from "./uuid.js";

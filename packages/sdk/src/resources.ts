@@ -1,4 +1,5 @@
-import { type SignalInputOf, type SignalType, signalTypes } from "@gigbridge/schemas";
+import type { Erasure, SignalInputOf, SignalType } from "@gigbridge/schemas";
+import { signalTypes } from "@gigbridge/schemas";
 
 /**
  * The typed method table (`client.workers.onboarded(data)`, ...) derived from the shared
@@ -58,3 +59,19 @@ export function buildResources(
   }
   return table as unknown as SignalResources;
 }
+
+/** Requests that are not signals, on the worker namespace. */
+export interface WorkerActions {
+  /**
+   * Erases the worker's personal data at the gateway (`DELETE /v1/workers/{workerId}`) and
+   * resolves with the erasure (202). Final: later signals for this worker id are refused with
+   * reason `erased`; a worker who comes back must be sent under a new worker id. Asking again
+   * answers the same erasure; an unknown worker id gets the same answer as a known one.
+   */
+  erase(workerId: string): Promise<Erasure>;
+}
+
+/** The client's resources: the signal methods, with the worker actions beside the worker signals. */
+export type Resources = Omit<SignalResources, "workers"> & {
+  readonly workers: SignalResources["workers"] & WorkerActions;
+};

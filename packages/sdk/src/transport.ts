@@ -59,7 +59,12 @@ export class Transport {
    * after a backoff (at least the gateway's `Retry-After`), up to `retry.maxAttempts` in all.
    * The body is serialised once, so every attempt sends the same signal ids.
    */
-  async request<T>(method: "GET" | "POST", path: string, body: unknown, signal: AbortSignal): Promise<T> {
+  async request<T>(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const traced = await startClientSpan(method, path);
     if (!traced) return this.attempts<T>(method, path, payload, signal, undefined);
@@ -74,7 +79,7 @@ export class Transport {
   }
 
   private async attempts<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "DELETE",
     path: string,
     payload: string | undefined,
     signal: AbortSignal,
@@ -97,7 +102,7 @@ export class Transport {
   }
 
   private async once<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "DELETE",
     path: string,
     payload: string | undefined,
     outer: AbortSignal,

@@ -478,6 +478,7 @@ export function operatorPages(app: Hono<ConsoleEnv>, gw: Gateway): void {
       deliveries: "queues.deliveries",
       overdue: "queues.overdue",
       replays: "queues.replays",
+      erasures: "queues.erasures",
     };
     return c.html(
       <Page view={view} title={say.t("queues.title")}>

@@ -6,6 +6,11 @@
 export const keys = {
   /** A platform's signal: idempotency marker and the status `GET /v1/signals/{id}` reads. */
   signal: (platformId: string, signalId: string) => `gb:{p:${platformId}}:signal:${signalId}`,
+  /**
+   * Sorted set (all scores 0, read by lex range): `<subject> <signal id>` of signals accepted and not
+   * yet picked up by processing, so an erasure finds a worker's waiting signals without a scan.
+   */
+  queued: (platformId: string) => `gb:{p:${platformId}}:queued`,
   /** The platform's rate-limit bucket. */
   rate: (platformId: string) => `gb:{p:${platformId}}:rate`,
   /** Credentials created at run time (`gigbridge keys create`): key hash -> principal JSON. */
@@ -21,6 +26,12 @@ export const queues = {
   deliveries: { name: "deliveries", prefix: "{gb:deliveries}" },
   overdue: { name: "overdue", prefix: "{gb:overdue}" },
   replays: { name: "replays", prefix: "{gb:replays}" },
+  erasures: { name: "erasures", prefix: "{gb:erasures}" },
 } as const;
 
 export type QueueKey = keyof typeof queues;
+
+/** A signal's job id on `signals`. BullMQ forbids `:` in custom ids; `%` never occurs in a signal id, so this is one-to-one. */
+export function signalJobId(platformId: string, signalId: string): string {
+  return `${platformId}|${signalId.replaceAll(":", "%3A")}`;
+}

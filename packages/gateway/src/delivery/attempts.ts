@@ -2,6 +2,7 @@ import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isNumber, isString } from "../core/cursor.js";
 import { execOrThrow } from "../core/exec.js";
 import { Script } from "../core/script.js";
+import { ERASED } from "../erasure/scrub.js";
 import { type BoardState, healthLua } from "./health.js";
 import { deliveryKeys } from "./keys.js";
 import type { AttemptOutcome } from "./send.js";
@@ -57,16 +58,19 @@ export interface Settled {
   board: BoardState | undefined;
 }
 
-// KEYS: in-flight set, endpoint attempt log, message attempt log, health hash, disabled set.
+// KEYS: in-flight set, endpoint attempt log, message attempt log, health hash, disabled set, erased messages.
 // ARGV: holder, attempt JSON, endpoint kept, message kept, log TTL ms, health (success|failure|gone),
-// now, disableAfterMs, endpoint id.
-// Frees the slot, appends the attempt to both logs, then the health part returns (see healthLua).
+// now, disableAfterMs, endpoint id, message id, attempt JSON with the response erased.
+// Frees the slot, appends the attempt to both logs (without the response if the message's worker was
+// erased meanwhile), then the health part returns (see healthLua).
 const settleScript = new Script(`
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('LPUSH', KEYS[2], ARGV[2])
+local entry = ARGV[2]
+if redis.call('SISMEMBER', KEYS[6], ARGV[10]) == 1 then entry = ARGV[11] end
+redis.call('LPUSH', KEYS[2], entry)
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('RPUSH', KEYS[3], entry)
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 if ARGV[6] == 'success' then
@@ -100,6 +104,7 @@ export async function settleAttempt(
       deliveryKeys.messageAttempts(orgId, attempt.messageId),
       deliveryKeys.health(orgId, endpointId),
       deliveryKeys.disabled(orgId),
+      deliveryKeys.erasedMessages(orgId),
     ],
     [
       settle.holder,
@@ -111,6 +116,8 @@ export async function settleAttempt(
       settle.now,
       settle.disableAfterMs,
       endpointId,
+      attempt.messageId,
+      JSON.stringify({ ...attempt, response: ERASED }),
     ],
   );
   if (settle.health === "success") return { health: "enabled", board: result === 1 ? "healthy" : undefined };

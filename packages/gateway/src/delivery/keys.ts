@@ -23,4 +23,9 @@ export const deliveryKeys = {
    */
   failingBoard: "gb:{endpoint-health}:failing",
   disabledBoard: "gb:{endpoint-health}:disabled",
+  /**
+   * Set: ids of this org's messages about erased workers (30 d). An attempt that was in flight when
+   * the erasure ran logs the receiver's response as `[erased]`, since it may echo the old body.
+   */
+  erasedMessages: (orgId: string) => `gb:{eo:${orgId}}:erased`,
 } as const;

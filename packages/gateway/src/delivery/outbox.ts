@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { EventData, EventType } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
 import type { TraceContext } from "../core/tracing.js";
+import { indexMessages } from "../erasure/tombstone.js";
 import { endpointsFor } from "./endpoints.js";
 
 /** The custom BullMQ backoff type the delivery worker resolves against `retry.schedule`. */
@@ -93,9 +94,23 @@ export async function enqueueEvent(
     };
     return { name: event.type, data, opts: deliveryJobOptions(gw, msgId) };
   });
+  // Noted under the worker before it is queued, so an erasure that runs meanwhile finds the message.
+  const subjectId = subjectOf(event);
+  if (subjectId)
+    await indexMessages(
+      gw.redis,
+      subjectId,
+      jobs.map((job) => job.data),
+    );
   // One endpoint (the usual case) is one command; addBulk would build an ioredis pipeline for it.
   const [only] = jobs;
   if (jobs.length === 1 && only) await gw.queue("deliveries").add(only.name, only.data, only.opts);
   else await gw.queue("deliveries").addBulk(jobs);
   return { messageIds: jobs.map((job) => job.data.msgId) };
+}
+
+/** The worker an event is about, if any: the task's subject, or the subject in the data. */
+function subjectOf(event: OutboundEvent): string | undefined {
+  const data = event.data as { task?: { subjectId?: string }; subjectId?: string };
+  return data.task?.subjectId ?? data.subjectId;
 }

@@ -1,9 +1,11 @@
 import type { Signal, SignalType, WorkerFact } from "@gigbridge/schemas";
 import type { Gateway } from "../core/context.js";
 import { GatewayError, UnavailableError, withRedis } from "../core/errors.js";
-import { keys } from "../core/keys.js";
+import { keys, signalJobId } from "../core/keys.js";
+import { subjectIdOf } from "../core/master-key.js";
 import type { RedisClient } from "../core/redis.js";
 import type { TraceContext } from "../core/tracing.js";
+import { workerIdOf } from "../rules/decide.js";
 
 /** Job data on the `signals` queue: what processing consumes. */
 export interface SignalJob {
@@ -15,16 +17,16 @@ export interface SignalJob {
   trace?: TraceContext;
 }
 
-/** BullMQ forbids `:` in custom ids; `%` never occurs in a signal id, so this is one-to-one. */
-export function signalJobId(platformId: string, signalId: string): string {
-  return `${platformId}|${signalId.replaceAll(":", "%3A")}`;
-}
+// The job id of a signal is a queue key (core/keys.ts); re-exported where ingest's callers look for it.
+export { signalJobId };
 
 /**
  * One round trip that rate-limits the request and claims each new signal id.
- * KEYS[1] is the platform's token bucket, KEYS[2..] its signal keys (all under
- * the platform's hash tag). ARGV: now, rate, burst, window, stale, charge (1 to
- * take a token, 0 on a re-check), then one type per signal key. A claim is a
+ * KEYS[1] is the platform's token bucket, KEYS[2..n+1] its signal keys, the last
+ * key its index of queued signals by worker (all under the platform's hash tag).
+ * ARGV: now, rate, burst, window, stale, charge (1 to take a token, 0 on a
+ * re-check), then one type per signal key, then one index entry per signal key
+ * (`<subject> <signal id>`, '' for a signal about no worker). A claim is a
  * `pending` marker; one older than the stale limit was never queued (its
  * request failed between claim and enqueue) and may be claimed again.
  * Replies {1, remaining, resetMs, codes...} with a code per signal key:
@@ -54,11 +56,14 @@ if ARGV[6] == '1' then
   out = {1, math.floor(tokens), math.ceil((burst - tokens) * 1000 / rate)}
 end
 
-for i = 2, #KEYS do
+local n = #KEYS - 2
+for i = 2, n + 1 do
   local state = redis.call('HMGET', KEYS[i], 'status', 'claimedAt')
   if not state[1] or (state[1] == 'pending' and now - tonumber(state[2]) > stale) then
     redis.call('HSET', KEYS[i], 'status', 'pending', 'type', ARGV[5 + i], 'receivedAt', now, 'claimedAt', now)
     redis.call('PEXPIRE', KEYS[i], window)
+    local entry = ARGV[5 + i + n]
+    if entry ~= '' then redis.call('ZADD', KEYS[#KEYS], 0, entry) end
     out[#out + 1] = 1
   elseif state[1] == 'pending' then
     out[#out + 1] = 2
@@ -202,9 +207,10 @@ async function claim(
   const reply = await withRedis(
     () =>
       redis.gbClaim(
-        1 + signals.length,
+        2 + signals.length,
         keys.rate(platformId),
         ...signals.map((s) => keys.signal(platformId, s.id)),
+        keys.queued(platformId),
         gw.now(),
         perSecond,
         burst,
@@ -212,6 +218,7 @@ async function claim(
         STALE_CLAIM_MS,
         charge ? 1 : 0,
         ...signals.map((s) => s.type),
+        ...signals.map((s) => queuedEntry(gw, platformId, s)),
       ),
     NOTHING_STORED,
   );
@@ -237,6 +244,15 @@ function countSignals(gw: Gateway, platformId: string, signals: Signal[], outcom
   const byType = new Map<SignalType, number>();
   for (const signal of signals) byType.set(signal.type, (byType.get(signal.type) ?? 0) + 1);
   for (const [type, n] of byType) gw.metrics.signals.inc({ platform: platformId, type, outcome }, n);
+}
+
+/**
+ * The signal's entry in the platform's index of queued signals by worker, so an erasure finds the
+ * worker's signals that no worker has picked up yet. Processing moves it to the worker's own index.
+ */
+export function queuedEntry(gw: Gateway, platformId: string, signal: Signal): string {
+  const workerId = workerIdOf(signal);
+  return workerId === null ? "" : `${subjectIdOf(gw.masterKey, platformId, workerId)} ${signal.id}`;
 }
 
 /** BullMQ options of a signal job: its id is derived from the signal's, so a re-add is a no-op. */

@@ -14,8 +14,9 @@ import { type AuditEntry, type FailureFilter, failureFilterSchema } from "./sche
 export const auditKey = "gb:{ops}:audit";
 
 export interface AuditRecord {
+  /** The operator's name, or the platform's id for a platform's own audited action (an erasure). */
   operator: string;
-  role: "viewer" | "operator";
+  role: "viewer" | "operator" | "platform";
   action: string;
   outcome: string;
   count?: number;
@@ -80,7 +81,7 @@ function toEntry(id: string, flat: string[]): AuditEntry {
     recordedAt: at,
     at,
     operator: f.operator ?? "",
-    role: f.role === "operator" ? "operator" : "viewer",
+    role: f.role === "operator" || f.role === "platform" ? f.role : "viewer",
     action: f.action ?? "",
     outcome: f.outcome ?? "",
     count: Number(f.count ?? 0),

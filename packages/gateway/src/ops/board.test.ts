@@ -46,7 +46,13 @@ describe("queue view at /ops/queues", () => {
     const api = await get("/ops/queues/api/queues", { cookie: session });
     expect(api.status).toBe(200);
     const body = (await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(["deliveries", "overdue", "replays", "signals"]);
+    expect(body.queues.map((q) => q.name).sort()).toEqual([
+      "deliveries",
+      "erasures",
+      "overdue",
+      "replays",
+      "signals",
+    ]);
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 

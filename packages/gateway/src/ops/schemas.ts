@@ -199,11 +199,13 @@ export const auditEntrySchema = z
     id: z.string().describe("Stream id; ordered by time."),
     recordedAt: instant.describe("When the action was recorded."),
     at: deprecatedAlias(instant, "recordedAt"),
-    operator: z.string(),
-    role: z.enum(["viewer", "operator"]),
+    operator: z.string().describe("The operator's name, or the platform's id for `worker.erase`."),
+    role: z.enum(["viewer", "operator", "platform"]),
     action: z
       .string()
-      .describe("`replay`, `replay.dry_run`, `replay.finished`, `org.put`, `queues.<method>`..."),
+      .describe(
+        "`replay`, `replay.dry_run`, `replay.finished`, `org.put`, `queues.<method>`, `worker.erase`...",
+      ),
     outcome: z.string().describe("`accepted`, `completed`, `denied`, `failed`..."),
     count: z.number().int(),
     filter: failureFilterSchema.optional(),

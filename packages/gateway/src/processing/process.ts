@@ -1,11 +1,15 @@
 import type { Signal, WorkerFact } from "@gigbridge/schemas";
 import { UnrecoverableError } from "bullmq";
 import type { Gateway } from "../core/context.js";
-import { keys } from "../core/keys.js";
+import { keys, signalJobId } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { routingTableOf } from "../core/org-table.js";
 import { Script } from "../core/script.js";
 import type { TraceContext } from "../core/tracing.js";
+import { eraseSubject } from "../erasure/erase.js";
+import { erasureSteps } from "../erasure/personal-data.js";
+import { type ErasedSignalJob, isErasedJob } from "../erasure/scrub.js";
+import { enterSignal, indexDecision, isErased } from "../erasure/tombstone.js";
 import type { SignalJob } from "../ingest/intake.js";
 import { decide, workerIdOf } from "../rules/decide.js";
 import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
@@ -13,7 +17,7 @@ import { eventId } from "../rules/ids.js";
 import { ensureTask } from "../tasks/create.js";
 import { type EmitEvent, outbox } from "../tasks/events.js";
 import { addPoints } from "./ledger.js";
-import { commitDecision, loadRecord, takenDecision } from "./records.js";
+import { commitDecision, loadRecord } from "./records.js";
 import { applyStationChange, loadStation, saveStation } from "./stations.js";
 
 /**
@@ -38,7 +42,12 @@ export interface ProcessOptions {
 export interface ProcessResult {
   subjectId: string | null;
   tasks: string[];
+  /** Set when the signal was refused because its worker was erased; the job's data is then to be erased too. */
+  refused?: "erased";
 }
+
+/** Thrown inside processing when the commit finds the worker erased. */
+class Erased extends Error {}
 
 // A worker's signals rarely race; when they do, the loser reads the record again and decides again.
 const MAX_CONFLICTS = 20;
@@ -52,9 +61,11 @@ const MAX_CONFLICTS = 20;
  */
 export async function processSignal(
   gw: Gateway,
-  job: SignalJob,
+  job: SignalJob | ErasedSignalJob,
   options: ProcessOptions = {},
 ): Promise<ProcessResult> {
+  // A job whose worker was erased (an operator replays an old failure) carries nothing to process.
+  if (isErasedJob(job)) return refuseErased(gw, job.platformId, job.signal.id, job.erased.subjectId);
   const { platformId, signal } = job;
   const emit = options.emit ?? outbox(gw, options.trace);
   const workerId = workerIdOf(signal);
@@ -66,9 +77,25 @@ export async function processSignal(
     decision = decide(signal, null, await ruleContext(gw, platformId, "", signal, null));
     if (decision.failure) await failNoRoute(gw, platformId, signal, decision.failure.detail);
   } else {
-    const decided = await decideOnce(gw, platformId, subjectId, signal);
+    // Erasure is final: the tombstone is read where the signal joins the worker's index, and again in
+    // the commit. The signal leaves the platform's index of waiting signals at the same time: an erasure
+    // reads both indexes after it set the tombstone, so it finds the signal in one or the signal finds it.
+    const [entered] = await Promise.all([
+      enterSignal(gw.redis, subjectId, signal.id, signalJobId(platformId, signal.id)),
+      gw.redis.zrem(keys.queued(platformId), `${subjectId} ${signal.id}`),
+    ]);
+    if (entered.erased) return refuseErased(gw, platformId, signal.id, subjectId);
+    let decided: { decision: Decision; version: number };
+    try {
+      // A retry or replay reuses the decision taken the first time (read while entering).
+      decided = entered.taken ?? (await decideOnce(gw, platformId, subjectId, signal));
+    } catch (error) {
+      if (error instanceof Erased) return refuseErased(gw, platformId, signal.id, subjectId);
+      throw error;
+    }
     decision = decided.decision;
     version = decided.version;
+    await indexDecision(gw.redis, platformId, subjectId, decision);
   }
 
   const taskIds: string[] = [];
@@ -110,6 +137,11 @@ export async function processSignal(
   }
   for (const event of decision.events) await emit(event);
   if (decision.station) await saveStation(gw.redis, decision.station);
+  // Erased while this signal was writing: what it wrote is indexed, so erasing again here leaves nothing.
+  if (subjectId !== null && (await isErased(gw.redis, subjectId))) {
+    await eraseSubject(gw, platformId, subjectId, erasureSteps);
+    return refuseErased(gw, platformId, signal.id, subjectId);
+  }
   await markSignal(gw, platformId, signal.id, {
     status: "processed",
     tasks: taskIds,
@@ -118,14 +150,31 @@ export async function processSignal(
   return { subjectId, tasks: taskIds };
 }
 
+async function refuseErased(
+  gw: Gateway,
+  platformId: string,
+  signalId: string,
+  subjectId: string,
+): Promise<ProcessResult> {
+  gw.logger.info({ platformId, signalId }, "signal refused: erased");
+  await markSignal(gw, platformId, signalId, {
+    status: "failed",
+    failure: {
+      reason: "erased",
+      detail:
+        "The worker's personal data was erased; signals about the worker are refused. A worker who returns needs a new worker id.",
+    },
+  });
+  return { subjectId, tasks: [], refused: "erased" };
+}
+
+/** Decides a signal not decided before (entering read its memo) and commits the decision with the record. */
 async function decideOnce(
   gw: Gateway,
   platformId: string,
   subjectId: string,
   signal: Signal,
 ): Promise<{ decision: Decision; version: number }> {
-  const taken = await takenDecision(gw.redis, subjectId, signal.id);
-  if (taken) return taken;
   const memoTtl = gw.config.ingest.idempotencyWindow;
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const { record, version } = await loadRecord(gw.redis, subjectId);
@@ -134,6 +183,7 @@ async function decideOnce(
     const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, memoTtl);
     if (result.outcome === "written") return { decision, version: result.version };
     if (result.outcome === "decided_before") return result;
+    if (result.outcome === "erased") throw new Erased();
   }
   throw new Error(`the worker record kept changing while signal ${signal.id} was processed; retrying later`);
 }

@@ -1,5 +1,6 @@
 import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
+import { erasureKeys } from "../erasure/keys.js";
 import type { Decision, WorkerRecord } from "../rules/decision.js";
 import { workerKeys } from "./keys.js";
 
@@ -31,17 +32,19 @@ export async function takenDecision(
 
 /**
  * Compare-and-set of the worker record, together with the memo of the decision that produced it.
- * KEYS: record, decision memo. ARGV: expected version, new record JSON ('' = unchanged), decision
- * JSON, memo lifetime ms. Replies {1, version} when written, {2, version, json} when the signal
- * was decided before (the memo wins), {0, version} when the record changed since it was read.
+ * KEYS: record, decision memo, erasure tombstone. ARGV: expected version, new record JSON ('' =
+ * unchanged), decision JSON, memo lifetime ms. Replies {1, version} when written, {2, version,
+ * json} when the signal was decided before (the memo wins), {0, version} when the record changed
+ * since it was read, {3} when the worker was erased (final: nothing is written, ever).
  *
  * The rules merged the signal's facts into the record at the expected version (newest
  * `occurredAt` wins, `mergeSignal`); the version check makes that merge part of this one atomic
- * step, so two processes can never interleave and let an older fact overwrite a newer one. Checks
- * that refuse a signal whatever its decision (an erasure tombstone, say) go after the memo check
- * and before the version check, with their keys under the same `{w:<subject>}` tag.
+ * step, so two processes can never interleave and let an older fact overwrite a newer one. The
+ * erasure check comes after the memo check and before the version check, under the same
+ * `{w:<subject>}` tag.
  */
 const COMMIT = new Script(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return {3} end
 local memo = redis.call('HMGET', KEYS[2], 'json', 'v')
 if memo[1] then return {2, tonumber(memo[2]), memo[1]} end
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -58,7 +61,8 @@ return {1, v}
 export type CommitResult =
   | { outcome: "written"; version: number }
   | { outcome: "decided_before"; decision: Decision; version: number }
-  | { outcome: "conflict" };
+  | { outcome: "conflict" }
+  | { outcome: "erased" };
 
 /**
  * Stores the record a decision leads to and remembers the decision for the signal, atomically.
@@ -75,7 +79,11 @@ export async function commitDecision(
 ): Promise<CommitResult> {
   const reply = (await COMMIT.run(
     redis,
-    [workerKeys.record(subjectId), workerKeys.decision(subjectId, signalId)],
+    [
+      workerKeys.record(subjectId),
+      workerKeys.decision(subjectId, signalId),
+      erasureKeys.tombstone(subjectId),
+    ],
     [
       expectedVersion,
       decision.record ? JSON.stringify(decision.record) : "",
@@ -84,6 +92,7 @@ export async function commitDecision(
     ],
   )) as [number, number, string?];
   if (reply[0] === 0) return { outcome: "conflict" };
+  if (reply[0] === 3) return { outcome: "erased" };
   if (reply[0] === 2)
     return {
       outcome: "decided_before",

@@ -3,12 +3,13 @@ import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { inSpan, SpanKind } from "../core/tracing.js";
 import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { type ErasedSignalJob, erasedSignalJob, isErasedJob } from "../erasure/scrub.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { processingMetrics } from "./metrics.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
 
-export type SignalWorker = WorkerHandle<Worker<SignalJob, ProcessResult>>;
+export type SignalWorker = WorkerHandle<Worker<SignalJob | ErasedSignalJob, ProcessResult>>;
 
 export interface SignalWorkerOptions {
   /** Signals this process works on at once. Default 32. */
@@ -25,10 +26,11 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
   const { name, prefix } = queues.signals;
   const connection = gw.workerConnection(`gigbridge:worker:${name}`);
   const metrics = processingMetrics(gw);
-  const worker = new Worker<SignalJob, ProcessResult>(
+  const worker = new Worker<SignalJob | ErasedSignalJob, ProcessResult>(
     name,
-    async (job: Job<SignalJob, ProcessResult>) => {
-      const { platformId, signal, trace } = job.data;
+    async (job: Job<SignalJob | ErasedSignalJob, ProcessResult>) => {
+      const { platformId, signal } = job.data;
+      const trace = isErasedJob(job.data) ? undefined : job.data.trace;
       const result = await inSpan(
         "gigbridge.process",
         {
@@ -47,6 +49,9 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
             ...(span.context ? { trace: span.context } : {}),
           }),
       );
+      // A refused signal's job keeps nothing of the worker either, so the platform's data is gone from the queue.
+      if (result.refused === "erased" && result.subjectId !== null && !isErasedJob(job.data))
+        await job.updateData(erasedSignalJob(job.data, result.subjectId));
       metrics.processed.inc({ type: job.data.signal.type });
       metrics.lag.observe(Math.max(0, gw.now() - job.data.receivedAt) / 1000);
       return result;

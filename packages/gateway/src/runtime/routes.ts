@@ -1,4 +1,5 @@
 import { endpointRoutes } from "../delivery/routes.js";
+import { erasureRoutes } from "../erasure/routes.js";
 import type { RouteModule } from "../http/app.js";
 import { ingestRoutes } from "../ingest/routes.js";
 import { opsRoutes } from "../ops/routes.js";
@@ -11,5 +12,6 @@ export const routeModules: RouteModule[] = [
   memberRoutes,
   (gw) => taskRoutes(gw),
   endpointRoutes,
+  erasureRoutes,
   opsRoutes,
 ];

@@ -1,5 +1,6 @@
 import type { Gateway } from "../core/context.js";
 import { startDeliveryWorker } from "../delivery/worker.js";
+import { startErasureWorker } from "../erasure/worker.js";
 import type { Readiness } from "../http/health.js";
 import { startReplayWorker } from "../ops/replays.js";
 import { startSignalWorker } from "../processing/worker.js";
@@ -12,9 +13,15 @@ export interface BackgroundWorker extends Readiness {
 
 /**
  * Starts every queue consumer of the pipeline in this process, in the order
- * data flows: processing (signals to tasks), overdue checks, delivery, and
- * operators' bulk replays.
+ * data flows: processing (signals to tasks), overdue checks, delivery,
+ * operators' bulk replays, and platforms' erasures.
  */
 export async function startWorkers(gw: Gateway): Promise<BackgroundWorker[]> {
-  return [startSignalWorker(gw), startOverdueWorker(gw), startDeliveryWorker(gw), startReplayWorker(gw)];
+  return [
+    startSignalWorker(gw),
+    startOverdueWorker(gw),
+    startDeliveryWorker(gw),
+    startReplayWorker(gw),
+    startErasureWorker(gw),
+  ];
 }

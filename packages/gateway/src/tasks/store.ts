@@ -60,12 +60,15 @@ export async function getTask(redis: RedisClient, taskId: string): Promise<Store
 /**
  * Compare-and-set of a task's status. KEYS: task, from-status index, from-status-and-kind index,
  * to-status index, to-status-and-kind index. ARGV: expected status, new status, new JSON, task id.
- * Replies {1} when changed, {0, current status} when someone changed it first.
+ * Replies {1} when changed, {0, current status} when someone changed it first. A task whose
+ * worker was erased since it was read counts as changed too, so the new JSON is built again from
+ * the erased task and the worker's data cannot come back.
  */
 const TRANSITION = new Script(`
-local s = redis.call('HMGET', KEYS[1], 'status')
+local s = redis.call('HMGET', KEYS[1], 'status', 'json')
 if not s[1] then return {0, ''} end
 if s[1] ~= ARGV[1] then return {0, s[1]} end
+if string.find(s[2], '"erasedAt"', 1, true) and not string.find(ARGV[3], '"erasedAt"', 1, true) then return {0, s[1]} end
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'status', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[4])

@@ -19,6 +19,7 @@ export const eventTypes = [
   "points.awarded",
   "endpoint.ping",
   "endpoint.disabled",
+  "worker.erased",
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 export const eventTypeSchema = z.enum(eventTypes).meta({ description: "Webhook event type." });
@@ -111,6 +112,21 @@ export const endpointDisabledDataSchema = z
       "The gateway stopped delivering to one of the organization's endpoints; re-enable it through the API after fixing it. Sent to the organization's other endpoints.",
   });
 
+export const workerErasedDataSchema = z
+  .object({
+    subjectId: subjectIdSchema.describe("The erased worker's pseudonymous subject id, as on its tasks."),
+    taskIds: z
+      .array(taskIdSchema)
+      .describe(
+        "The receiver's tasks about the worker; they are kept with the worker's id, contact, appeal summary and notes removed.",
+      ),
+  })
+  .meta({
+    id: "WorkerErasedData",
+    description:
+      "A platform had a worker's personal data erased (PIPL art. 47): erase it from your own systems too. Carries no personal data.",
+  });
+
 const dataSchemas = {
   "task.created": taskCreatedDataSchema,
   "task.updated": taskUpdatedDataSchema,
@@ -119,6 +135,7 @@ const dataSchemas = {
   "points.awarded": pointsAwardedDataSchema,
   "endpoint.ping": endpointPingDataSchema,
   "endpoint.disabled": endpointDisabledDataSchema,
+  "worker.erased": workerErasedDataSchema,
 } as const;
 
 function webhookEvent<const T extends EventType>(type: T, id: string, description: string) {
@@ -157,6 +174,11 @@ export const eventSchemas = {
     "EndpointDisabledEvent",
     "`endpoint.disabled`: an endpoint of the organization was disabled.",
   ),
+  "worker.erased": webhookEvent(
+    "worker.erased",
+    "WorkerErasedEvent",
+    "`worker.erased`: a worker's personal data was erased; erase your copies.",
+  ),
 } as const satisfies { [T in EventType]: z.ZodType };
 
 export const eventSchema = z
@@ -168,6 +190,7 @@ export const eventSchema = z
     eventSchemas["points.awarded"],
     eventSchemas["endpoint.ping"],
     eventSchemas["endpoint.disabled"],
+    eventSchemas["worker.erased"],
   ])
   .meta({
     id: "Event",

@@ -344,7 +344,7 @@ export const signalStatusSchema = z
           .max(64)
           .meta({
             description: "Machine-readable failure reason.",
-            examples: ["no_route", "unknown_subject"],
+            examples: ["no_route", "erased"],
           }),
         detail: z.string().max(2000).describe("Human-readable explanation, free of personal data."),
       })

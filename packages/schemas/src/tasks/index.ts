@@ -191,6 +191,11 @@ function taskVariant<const K extends TaskKind>(kind: K) {
       details: taskDetailsSchemas[kind],
       note: z.string().max(2000).optional().describe("The organization's note when completing the task."),
       cancelReason: z.string().max(2000).optional().describe("Why the task was cancelled."),
+      erasedAt: timestampSchema
+        .optional()
+        .describe(
+          "When the worker's personal data was erased: the worker id and contact are gone, and the appeal summary, note and cancel reason read `[erased]`.",
+        ),
     })
     .meta({
       id: ids[kind],

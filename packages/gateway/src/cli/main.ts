@@ -2,9 +2,7 @@
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
-import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
-import { commandConnection, connect } from "../core/redis.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
 
@@ -14,7 +12,10 @@ Commands:
   start        HTTP server and queue workers in one process (what \`npm start\` runs)
   serve        HTTP server only
   work         queue workers only
-  keys create  --platform <id> | --org <id>   print a new API key once (stored hashed in Redis)
+  keys create  --platform <id> | --org <id> [--expires-in 90d]
+               print a new API key once (stored hashed in Redis)
+  keys list    id, principal, created, last used of each key (never the key)
+  keys revoke <id>   refuse a key from now on, in every gateway process
   ops          operator console commands (see \`gigbridge ops --help\`)
 
 Options for start/serve/work:
@@ -42,8 +43,10 @@ async function main(argv: string[]): Promise<number> {
       return run(rest, { http: true, workers: false });
     case "work":
       return run(rest, { http: false, workers: true });
-    case "keys":
-      return keys(rest);
+    case "keys": {
+      const { keysCommand } = await import("./keys.js");
+      return keysCommand(rest);
+    }
     case "ops": {
       const { opsCommand } = await import("./ops.js");
       return opsCommand(rest);
@@ -165,39 +168,6 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   // Everything was closed; a connection still stuck on a dead Redis node must not keep the process up.
   setTimeout(() => process.exit(0), 2000).unref();
   return 0;
-}
-
-async function keys(args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: { platform: { type: "string" }, org: { type: "string" } },
-  });
-  if (action !== "create" || (!values.platform && !values.org) || (values.platform && values.org)) {
-    console.error("Usage: gigbridge keys create --platform <id> | --org <id>   (needs REDIS_URL)");
-    return 2;
-  }
-  const url = process.env.REDIS_URL;
-  if (!url) {
-    console.error("gigbridge: set REDIS_URL to the Redis the gateway uses");
-    return 2;
-  }
-  const principal: Principal = values.platform
-    ? { kind: "platform", id: values.platform }
-    : { kind: "org", id: values.org as string };
-  const redis = commandConnection(url, "gigbridge:cli");
-  redis.on("error", () => {});
-  try {
-    await connect(redis);
-    const key = await Credentials.create(redis, principal);
-    console.log(key);
-    console.error(
-      `A new ${principal.kind} key for ${principal.id}. It is shown only now; GigBridge stores its hash.`,
-    );
-    return 0;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function redact(url: string): string {

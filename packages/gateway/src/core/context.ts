@@ -62,7 +62,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics: new Metrics(),
     masterKey: options.masterKey,
     orgs: new OrgDirectory(options.config.orgs, redis),
-    credentials: new Credentials(configuredPrincipals(options.config), redis),
+    credentials: new Credentials(configuredPrincipals(options.config), redis, {
+      revoked: new Set(options.config.revokedKeyHashes),
+      ...(options.now ? { now: options.now } : {}),
+    }),
     now: options.now ?? Date.now,
     queue(name) {
       let queue = producers.get(name);

@@ -13,6 +13,7 @@ import type { AppEnv } from "../http/env.js";
 import { problemDoc } from "../http/problem.js";
 import { appendAudit, listAudit } from "./audit.js";
 import { queueBoardRoutes } from "./board.js";
+import { credentialRoutes } from "./credentials.js";
 import { getFailure, listFailures } from "./failures.js";
 import { getReplay, type Operator, requestReplay } from "./replays.js";
 import {
@@ -239,6 +240,7 @@ export function opsRoutes(gw: Gateway) {
     return c.json({ org, endpoint, enabled: true as const }, 200);
   });
 
+  app.route("/", credentialRoutes(gw));
   app.route("/", queueBoardRoutes(gw));
   return app;
 }

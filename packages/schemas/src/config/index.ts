@@ -250,6 +250,12 @@ export const gatewayConfigSchema = z
     orgs: z.array(orgConfigSchema),
     endpoints: z.array(endpointConfigSchema).default([]),
     operators: z.array(operatorConfigSchema).default([]),
+    revokedKeyHashes: z
+      .array(sha256Hash)
+      .default([])
+      .describe(
+        "Hashes of keys and operator tokens that must no longer work (a leaked key listed in `keyHashes` or `tokenHash`, or one made with `gigbridge keys create`); refused by every gateway process.",
+      ),
     deadlines: deadlinesSchema,
     retry: retrySchema,
     delivery: deliverySchema,

@@ -16,7 +16,9 @@ export const problemKinds = {
   payload_too_large: { status: 413, title: "The request body is too large" },
   batch_too_large: { status: 413, title: "The batch has too many signals" },
   unsupported_media_type: { status: 415, title: "Only application/json is accepted" },
+  expectation_failed: { status: 417, title: "The expectation cannot be met" },
   rate_limited: { status: 429, title: "Too many requests" },
+  headers_too_large: { status: 431, title: "The request headers are too large" },
   internal: { status: 500, title: "Internal error" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -79,7 +79,12 @@ export const problemSchema = z
         }),
       )
       .optional()
-      .describe("For validation problems: every failing field."),
+      .describe("For validation problems: the failing fields, at most the first 100 (see `errorCount`)."),
+    errorCount: z
+      .number()
+      .int()
+      .optional()
+      .describe("For validation problems: how many fields failed, also those `errors` leaves out."),
   })
   .meta({
     id: "Problem",

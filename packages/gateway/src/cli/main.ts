@@ -144,14 +144,25 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   lines.push("Press Ctrl-C to stop.");
   console.log(lines.join("\n"));
 
+  let exitCode = 0;
+  let redisWasDown = false;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (reason: string) => {
       if (stopping) {
-        console.error(`gigbridge: ${signal} again, exiting now`);
+        console.error(`gigbridge: ${reason} again, exiting now`);
         process.exit(130);
       }
       stopping = true;
+      redisWasDown = running.gw.redis.status !== "ready";
+      // A backstop: shutdown has deadlines of its own (SHUTDOWN in runtime/start.ts), this catches anything stuck.
+      setTimeout(
+        () => {
+          console.error("gigbridge: shutdown did not finish within its deadline; exiting");
+          process.exit(1);
+        },
+        redisWasDown ? 2_900 : 30_000,
+      ).unref();
       console.log("\nGigBridge: shutting down (finishing in-flight requests)...");
       running
         .close()
@@ -163,11 +174,18 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+    // The redis-server `start` runs could not be brought back: stop rather than run on without a store.
+    void running.redisLost?.then((error) => {
+      if (stopping) return;
+      console.error(`gigbridge: ${error.message}. Stopping.`);
+      exitCode = 1;
+      stop("redis-server lost");
+    });
   });
   console.log("GigBridge: stopped.");
   // Everything was closed; a connection still stuck on a dead Redis node must not keep the process up.
-  setTimeout(() => process.exit(0), 2000).unref();
-  return 0;
+  setTimeout(() => process.exit(exitCode), redisWasDown ? 100 : 2000).unref();
+  return exitCode;
 }
 
 function redact(url: string): string {

@@ -7,6 +7,8 @@ export interface WorkerHandle<W extends Worker = Worker> {
   readonly worker: W;
   ready(): boolean;
   close(): Promise<void>;
+  /** Stops at once: jobs in flight are left to the stalled-job check of another worker (after a deadline, or with Redis down). */
+  forceClose(): void;
 }
 
 /** Wraps a worker and its own connection: ready while running and not closing; close is idempotent. */
@@ -23,6 +25,10 @@ export function workerHandle<W extends Worker>(
     close: () => {
       closing ??= worker.close().finally(() => connection.disconnect());
       return closing;
+    },
+    forceClose: () => {
+      worker.close(true).catch(() => {});
+      connection.disconnect();
     },
   };
 }

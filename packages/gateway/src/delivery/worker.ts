@@ -198,7 +198,7 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       },
     },
   });
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "delivery worker error"));
+  worker.on("error", (error) => gw.quietLog.error("delivery worker", error));
 
   return workerHandle(name, worker, connection);
 }

@@ -275,7 +275,7 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
     prefix,
     concurrency: 1,
   });
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "replay worker error"));
+  worker.on("error", (error) => gw.quietLog.error("replay worker", error));
   worker.on("failed", (job, error) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const id = job.data.replayId;

@@ -28,7 +28,7 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
       processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
     { connection, prefix, concurrency: options.concurrency ?? 32 },
   );
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));
+  worker.on("error", (error) => gw.quietLog.error("signal worker", error));
   worker.on("failed", (job, error) => {
     if (!job || error instanceof NoRouteError) return;
     // Only a job that landed in the failed set is final: retries go back to waiting, while

@@ -88,7 +88,7 @@ export function startOverdueWorker(
     },
     { connection, prefix, concurrency: options.concurrency ?? 16 },
   );
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "overdue worker error"));
+  worker.on("error", (error) => gw.quietLog.error("overdue worker", error));
   worker.on("failed", (job, error) => {
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
       gw.metrics.failures.inc({ queue: name, reason: "error" });

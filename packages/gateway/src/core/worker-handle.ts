@@ -1,4 +1,5 @@
-import type { Worker } from "bullmq";
+import type { GatewayConfig } from "@gigbridge/schemas";
+import type { Worker, WorkerOptions } from "bullmq";
 import type { RedisClient } from "./redis.js";
 
 /** A started BullMQ worker as the runtime sees it: a name, readiness for /readyz, and one close. */
@@ -30,5 +31,22 @@ export function workerHandle<W extends Worker>(
       worker.close(true).catch(() => {});
       connection.disconnect();
     },
+  };
+}
+
+/**
+ * Lock and stall settings of every queue worker, from `recovery` in the
+ * configuration. A job held by a process that died is taken over after
+ * `lockDuration` + `stalledInterval` (7 s by default; BullMQ's own 30 s + 30 s
+ * made signals wait a minute). Processing is idempotent, so a job a slow
+ * worker still runs when its lock lapses does no harm twice.
+ */
+export function recoveryOptions(
+  config: GatewayConfig,
+): Pick<WorkerOptions, "lockDuration" | "stalledInterval" | "maxStalledCount"> {
+  return {
+    lockDuration: config.recovery.lockDuration,
+    stalledInterval: config.recovery.stalledInterval,
+    maxStalledCount: config.recovery.maxStalledCount,
   };
 }

@@ -2,7 +2,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
 import { attemptOnce, deliveryAgent } from "./deliver.js";
@@ -68,7 +68,8 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   const { name, prefix } = queues.deliveries;
   const agent: Agent = deliveryAgent(gw, options.lookup);
   const metrics = deliveryMetrics(gw);
-  const leaseMs = gw.config.delivery.timeout + 30_000;
+  // An attempt ends by the timeout; the margin covers recording it. A dead process's slot is free after this.
+  const leaseMs = gw.config.delivery.timeout + gw.config.recovery.slotLeaseMargin;
 
   const disabled = (orgId: string, endpointId: string, reason: DisabledReason) => {
     const at = new Date(gw.now()).toISOString();
@@ -186,6 +187,7 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   const worker = new Worker<DeliveryJobData>(name, processor, {
     connection,
     prefix,
+    ...recoveryOptions(gw.config),
     concurrency: options.concurrency ?? 64,
     settings: {
       backoffStrategy: (attemptsMade, type, error) => {

@@ -3,7 +3,7 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
 import { countFailedIds, countFailures, type Position, scanFailures } from "./failures.js";
 import type { FailureFilter, Replay } from "./schemas.js";
@@ -273,6 +273,7 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
   const worker = new Worker<{ replayId: string }>(name, (job) => runReplay(gw, job.data.replayId), {
     connection,
     prefix,
+    ...recoveryOptions(gw.config),
     concurrency: 1,
   });
   worker.on("error", (error) => gw.quietLog.error("replay worker", error));

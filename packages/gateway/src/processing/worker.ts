@@ -1,7 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
 import { markSignalFailed, NoRouteError, type ProcessResult, processSignal } from "./process.js";
@@ -26,7 +26,7 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
     name,
     (job: Job<SignalJob, ProcessResult>) =>
       processSignal(gw, job.data, options.emit ? { emit: options.emit } : {}),
-    { connection, prefix, concurrency: options.concurrency ?? 32 },
+    { connection, prefix, ...recoveryOptions(gw.config), concurrency: options.concurrency ?? 32 },
   );
   worker.on("error", (error) => gw.quietLog.error("signal worker", error));
   worker.on("failed", (job, error) => {

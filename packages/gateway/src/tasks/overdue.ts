@@ -2,7 +2,7 @@ import type { Task } from "@gigbridge/schemas";
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { routingTableOf } from "../processing/org-table.js";
 import { type EmitEvent, outbox, taskOverdue } from "./events.js";
 import { taskMetrics } from "./metrics.js";
@@ -86,7 +86,7 @@ export function startOverdueWorker(
       }
       return outcome;
     },
-    { connection, prefix, concurrency: options.concurrency ?? 16 },
+    { connection, prefix, ...recoveryOptions(gw.config), concurrency: options.concurrency ?? 16 },
   );
   worker.on("error", (error) => gw.quietLog.error("overdue worker", error));
   worker.on("failed", (job, error) => {

@@ -236,6 +236,39 @@ const auditSchema = z
   .prefault({})
   .describe("Operator audit log.");
 
+const recoverySchema = z
+  .strictObject({
+    lockDuration: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "How long a queue job stays locked to its worker without a renewal (renewed every half of it). A job of a process that died is free again after this plus `stalledInterval`.",
+      ),
+    stalledInterval: durationSchema
+      .default(2 * SECOND)
+      .describe("How often each queue worker looks for jobs whose lock ran out, and takes them over."),
+    maxStalledCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .describe(
+        "How many times a job may be taken over from a dead worker before it fails (processing is idempotent).",
+      ),
+    pendingClaim: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "Age after which a signal id claimed by a request that never queued it (its process died) may be claimed again.",
+      ),
+    slotLeaseMargin: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "A delivery holds its endpoint slot for `delivery.timeout` plus this; a slot of a process that died is free after it.",
+      ),
+  })
+  .prefault({})
+  .describe("How fast work held by a crashed process is taken over; defaults recover within 10 s.");
+
 function duplicates<T>(values: readonly T[]): Set<T> {
   const seen = new Set<T>();
   const dup = new Set<T>();
@@ -261,6 +294,7 @@ export const gatewayConfigSchema = z
     delivery: deliverySchema,
     ingest: ingestSchema,
     audit: auditSchema,
+    recovery: recoverySchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

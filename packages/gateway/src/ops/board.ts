@@ -5,7 +5,14 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { Gateway } from "../core/context.js";
-import { ForbiddenError, GatewayError, NotFoundError, UnavailableError } from "../core/errors.js";
+import {
+  ForbiddenError,
+  GatewayError,
+  NotFoundError,
+  type ProblemKind,
+  problemKinds,
+  UnavailableError,
+} from "../core/errors.js";
 import { type QueueKey, queues } from "../core/keys.js";
 import type { AppEnv } from "../http/env.js";
 import { appendAudit } from "./audit.js";
@@ -42,8 +49,7 @@ export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
     const target = boards[operator.role];
     const method = c.req.method;
     if (method === "GET" || method === "HEAD") {
-      const response = await target.fetch(c.req.raw);
-      if (response.status === 404) throw new NotFoundError(`No page of the queue view at ${c.req.path}.`);
+      const response = asProblem(await target.fetch(c.req.raw), c.req.path);
       return operator.role === "viewer" ? withoutStackFrames(response) : response;
     }
 
@@ -64,13 +70,22 @@ export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
         detail: `HTTP ${response.status}`,
       }).catch(() => {});
     }
-    return response;
+    return asProblem(response, path);
   };
   app.use(BOARD_PATH, authenticate);
   app.use(`${BOARD_PATH}/*`, authenticate);
   app.all(BOARD_PATH, serve);
   app.all(`${BOARD_PATH}/*`, serve);
   return app;
+}
+
+/** The board's own error answers (text/plain 404s, JSON errors) as problem+json, like every other error. */
+function asProblem(response: Response, path: string): Response {
+  if (response.status < 400) return response;
+  if (response.status === 404) throw new NotFoundError(`Nothing at ${path} in the queue view.`);
+  const kind = (Object.entries(problemKinds).find(([, v]) => v.status === response.status)?.[0] ??
+    (response.status >= 500 ? "internal" : "bad_request")) as ProblemKind;
+  throw new GatewayError(kind, `The queue view refused the request (HTTP ${response.status}).`);
 }
 
 /**

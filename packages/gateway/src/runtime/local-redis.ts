@@ -128,6 +128,9 @@ async function waitUntilAnswering(port: number, child: ChildProcess): Promise<vo
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
+      // Something else may hold the port (then redis-server exits): never wait on it for an answer.
+      connectTimeout: 500,
+      commandTimeout: 500,
     });
     probe.on("error", () => {});
     try {

@@ -5,9 +5,7 @@ import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import type { Gateway } from "../core/context.js";
-import { Credentials, type Principal } from "../core/credentials.js";
 import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
-import { commandConnection, connect } from "../core/redis.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
 
@@ -17,7 +15,10 @@ Commands:
   start        HTTP server and queue workers in one process (what \`npm start\` runs)
   serve        HTTP server only
   work         queue workers only
-  keys create  --platform <id> | --org <id>   print a new API key once (stored hashed in Redis)
+  keys create  --platform <id> | --org <id> [--expires-in 90d]
+               print a new API key once (stored hashed in Redis)
+  keys list    id, principal, created, last used of each key (never the key)
+  keys revoke <id>   refuse a key from now on, in every gateway process
   ops          operator console commands (see \`gigbridge ops --help\`)
 
 Options for start/serve/work:
@@ -52,8 +53,10 @@ async function main(argv: string[]): Promise<number> {
       return run(rest, { http: true, workers: false });
     case "work":
       return run(rest, { http: false, workers: true });
-    case "keys":
-      return keys(rest);
+    case "keys": {
+      const { keysCommand } = await import("./keys.js");
+      return keysCommand(rest);
+    }
     case "ops": {
       const { opsCommand } = await import("./ops.js");
       return opsCommand(rest);
@@ -185,14 +188,25 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   lines.push("Press Ctrl-C to stop.");
   console.log(lines.join("\n"));
 
+  let exitCode = 0;
+  let redisWasDown = false;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = (reason: string) => {
       if (stopping) {
-        console.error(`gigbridge: ${signal} again, exiting now`);
+        console.error(`gigbridge: ${reason} again, exiting now`);
         process.exit(130);
       }
       stopping = true;
+      redisWasDown = running.gw.redis.status !== "ready";
+      // A backstop: shutdown has deadlines of its own (SHUTDOWN in runtime/start.ts), this catches anything stuck.
+      setTimeout(
+        () => {
+          console.error("gigbridge: shutdown did not finish within its deadline; exiting");
+          process.exit(1);
+        },
+        redisWasDown ? 2_900 : 30_000,
+      ).unref();
       console.log("\nGigBridge: shutting down (finishing in-flight requests)...");
       running
         .close()
@@ -205,44 +219,18 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+    // The redis-server `start` runs could not be brought back: stop rather than run on without a store.
+    void running.redisLost?.then((error) => {
+      if (stopping) return;
+      console.error(`gigbridge: ${error.message}. Stopping.`);
+      exitCode = 1;
+      stop("redis-server lost");
+    });
   });
   console.log("GigBridge: stopped.");
   // Everything was closed; a connection still stuck on a dead Redis node must not keep the process up.
-  setTimeout(() => process.exit(0), 2000).unref();
-  return 0;
-}
-
-async function keys(args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: { platform: { type: "string" }, org: { type: "string" } },
-  });
-  if (action !== "create" || (!values.platform && !values.org) || (values.platform && values.org)) {
-    console.error("Usage: gigbridge keys create --platform <id> | --org <id>   (needs REDIS_URL)");
-    return 2;
-  }
-  const url = process.env.REDIS_URL;
-  if (!url) {
-    console.error("gigbridge: set REDIS_URL to the Redis the gateway uses");
-    return 2;
-  }
-  const principal: Principal = values.platform
-    ? { kind: "platform", id: values.platform }
-    : { kind: "org", id: values.org as string };
-  const redis = commandConnection(url, "gigbridge:cli");
-  redis.on("error", () => {});
-  try {
-    await connect(redis);
-    const key = await Credentials.create(redis, principal);
-    console.log(key);
-    console.error(
-      `A new ${principal.kind} key for ${principal.id}. It is shown only now; GigBridge stores its hash.`,
-    );
-    return 0;
-  } finally {
-    redis.disconnect();
-  }
+  setTimeout(() => process.exit(exitCode), redisWasDown ? 100 : 2000).unref();
+  return exitCode;
 }
 
 function redact(url: string): string {

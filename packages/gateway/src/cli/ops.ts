@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { Credentials } from "../core/credentials.js";
-import { commandConnection, connect } from "../core/redis.js";
 import type {
   AuditEntry,
   EndpointAttempts,
@@ -33,7 +31,10 @@ Commands:
   orgs                                                  the organization tree
   orgs add <file.json|->                                add a run-time org (fixes no_route; then replay)
   endpoints enable <org> <endpoint>                     re-enable a disabled webhook endpoint
-  token create --role viewer|operator [--name n]        print a new operator token once (needs REDIS_URL)
+  token create --role viewer|operator [--name n] [--expires-in d]
+                                                        print a new operator token once (needs REDIS_URL)
+  token list [--config file]                            operator tokens: id, name, created, last used
+  token revoke <id> [--config file]                     refuse a token from now on (needs REDIS_URL)
 
 Filters: --queue signals|deliveries --reason r --platform p --org o --endpoint e
          --type t --since T --until T   (T: RFC 3339 time, or a duration ago such as 2h or 30m)
@@ -612,34 +613,9 @@ async function endpoints(args: string[]): Promise<number> {
 }
 
 async function token(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { role: { type: "string" }, name: { type: "string" } });
-  if (values.help) return help();
-  const role = values.role;
-  if (positionals[0] !== "create" || positionals.length > 1 || (role !== "viewer" && role !== "operator")) {
-    throw new CliError(
-      "usage: gigbridge ops token create --role viewer|operator [--name <name>]",
-      EXIT.usage,
-    );
-  }
-  const name = values.name ?? `${role}-${Math.random().toString(36).slice(2, 8)}`;
-  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) {
-    throw new CliError("--name: 1 to 64 letters, digits and _.@-", EXIT.usage);
-  }
-  const url = process.env.REDIS_URL;
-  if (!url) throw new CliError("set REDIS_URL to the Redis the gateway uses", EXIT.usage);
-  const redis = commandConnection(url, "gigbridge:cli");
-  redis.on("error", () => {});
-  try {
-    await connect(redis);
-    const created = await Credentials.create(redis, { kind: "operator", name, role });
-    console.log(values.json ? JSON.stringify({ token: created, name, role }) : created);
-    console.error(`A new ${role} token for "${name}". It is shown only now; GigBridge stores its hash.`);
-    return EXIT.ok;
-  } catch (error) {
-    throw new CliError(`cannot store the token in Redis: ${(error as Error).message}`, EXIT.unreachable);
-  } finally {
-    redis.disconnect();
-  }
+  if (args.includes("--help") || args.includes("-h")) return help();
+  const { tokenCommand } = await import("./keys.js");
+  return tokenCommand(args);
 }
 
 function help(): number {

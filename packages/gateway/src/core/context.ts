@@ -5,6 +5,7 @@ import { type QueueKey, queues } from "./keys.js";
 import { createLogger, type Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { OrgDirectory } from "./orgs.js";
+import { QuietLog } from "./quiet-log.js";
 import { commandConnection, type RedisClient, workerConnection } from "./redis.js";
 
 /**
@@ -23,6 +24,8 @@ export interface Gateway {
   readonly masterKey: Buffer;
   readonly orgs: OrgDirectory;
   readonly credentials: Credentials;
+  /** Where background errors go: one line per outage or repeated error, not one per occurrence. */
+  readonly quietLog: QuietLog;
   /** Milliseconds since the epoch; replaceable in tests. */
   now(): number;
   /** The producer for a queue (created once, shared by the process). */
@@ -50,6 +53,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Wait briefly for Redis, but start anyway: a gateway may start while Redis is down and recover later.
   await settleWithin(redis.connect(), 5000);
   const logger = options.logger ?? createLogger();
+  const quietLog = new QuietLog(logger);
+  quietLog.watch(redis);
   const producers = new Map<QueueKey, Queue>();
   const closers: (() => Promise<void> | void)[] = [];
   let closed = false;
@@ -60,9 +65,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     redis,
     logger,
     metrics: new Metrics(),
+    quietLog,
     masterKey: options.masterKey,
     orgs: new OrgDirectory(options.config.orgs, redis),
-    credentials: new Credentials(configuredPrincipals(options.config), redis),
+    credentials: new Credentials(configuredPrincipals(options.config), redis, {
+      revoked: new Set(options.config.revokedKeyHashes),
+      ...(options.now ? { now: options.now } : {}),
+    }),
     now: options.now ?? Date.now,
     queue(name) {
       let queue = producers.get(name);

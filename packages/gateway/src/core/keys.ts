@@ -13,8 +13,13 @@ export const keys = {
   queued: (platformId: string) => `gb:{p:${platformId}}:queued`,
   /** The platform's rate-limit bucket. */
   rate: (platformId: string) => `gb:{p:${platformId}}:rate`,
-  /** Credentials created at run time (`gigbridge keys create`): key hash -> principal JSON. */
+  /**
+   * Credentials made at run time and revocations of any key: key id -> JSON
+   * `{hash, principal, createdAt, expiresAt?, revokedAt?}`, and `#version`, counted up on every change.
+   */
   credentials: "gb:credentials",
+  /** When each key was last used (key id -> ms), written at most once a minute per key and process. */
+  credentialsUsed: "gb:credentials:used",
   /** Organizations added at run time by operators, merged over the configured tree. */
   orgs: "gb:{orgs}:all",
   orgsVersion: "gb:{orgs}:version",

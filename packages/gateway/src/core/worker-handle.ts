@@ -1,4 +1,5 @@
-import type { Job, Worker } from "bullmq";
+import type { GatewayConfig } from "@gigbridge/schemas";
+import type { Job, Worker, WorkerOptions } from "bullmq";
 import type { RedisClient } from "./redis.js";
 
 /** A started BullMQ worker as the runtime sees it: a name, readiness for /readyz, and one close. */
@@ -7,6 +8,8 @@ export interface WorkerHandle<W extends Worker = Worker> {
   readonly worker: W;
   ready(): boolean;
   close(): Promise<void>;
+  /** Stops at once: jobs in flight are left to the stalled-job check of another worker (after a deadline, or with Redis down). */
+  forceClose(): void;
 }
 
 /** Wraps a worker and its own connection: ready while running and not closing; close is idempotent. */
@@ -24,6 +27,27 @@ export function workerHandle<W extends Worker>(
       closing ??= worker.close().finally(() => connection.disconnect());
       return closing;
     },
+    forceClose: () => {
+      worker.close(true).catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
+
+/**
+ * Lock and stall settings of every queue worker, from `recovery` in the
+ * configuration. A job held by a process that died is taken over after
+ * `lockDuration` + `stalledInterval` (7 s by default; BullMQ's own 30 s + 30 s
+ * made signals wait a minute). Processing is idempotent, so a job a slow
+ * worker still runs when its lock lapses does no harm twice.
+ */
+export function recoveryOptions(
+  config: GatewayConfig,
+): Pick<WorkerOptions, "lockDuration" | "stalledInterval" | "maxStalledCount"> {
+  return {
+    lockDuration: config.recovery.lockDuration,
+    stalledInterval: config.recovery.stalledInterval,
+    maxStalledCount: config.recovery.maxStalledCount,
   };
 }
 

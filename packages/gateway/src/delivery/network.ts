@@ -42,17 +42,75 @@ function v6(text: string): number[] | undefined {
   return bytes.length === 16 ? bytes : undefined;
 }
 
-function classifyV4([a = 0, b = 0, c = 0, d = 0]: number[]): NetworkClass {
-  const text = `${a}.${b}.${c}.${d}`;
-  if (METADATA_V4.has(text)) return "metadata";
-  if (a === 127 || a === 0) return "loopback"; // 0.0.0.0/8 reaches the local host on Linux
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return "private";
-  if (a === 100 && b >= 64 && b <= 127) return "private"; // carrier-grade NAT shared space
-  if (a === 169 && b === 254) return "link_local";
-  if (a === 198 && (b === 18 || b === 19)) return "reserved"; // benchmarking
-  if (a === 192 && b === 0 && c === 0) return "reserved"; // IETF protocol assignments
-  if (a >= 224) return "reserved"; // multicast, class E, broadcast
-  return "public";
+/** A range of a special-purpose registry: its first address's bytes, prefix length and class. */
+type Range = readonly [bytes: readonly number[], prefix: number, network: NetworkClass];
+
+function inRange(bytes: readonly number[], [base, prefix]: Range): boolean {
+  for (let bit = 0; bit < prefix; bit += 8) {
+    const mask = prefix - bit >= 8 ? 0xff : (0xff << (8 - (prefix - bit))) & 0xff;
+    if (((bytes[bit / 8] ?? 0) & mask) !== ((base[bit / 8] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * The IANA IPv4 Special-Purpose Address Registry (RFC 6890 and updates, as of
+ * 2025), plus multicast: every range not globally reachable is refused unless
+ * its class is allowed. Ranges the registry marks globally reachable (AS112,
+ * AMT, PCP and TURN anycast) count as public. Longest prefixes first.
+ */
+const V4_RANGES: readonly Range[] = [
+  [[192, 0, 0, 9], 32, "public"], // Port Control Protocol anycast (globally reachable)
+  [[192, 0, 0, 10], 32, "public"], // TURN anycast (globally reachable)
+  [[255, 255, 255, 255], 32, "reserved"], // limited broadcast
+  [[192, 0, 0, 0], 24, "reserved"], // IETF protocol assignments (DS-Lite, NAT64 discovery...)
+  [[192, 0, 2, 0], 24, "reserved"], // TEST-NET-1 documentation
+  [[192, 88, 99, 0], 24, "reserved"], // deprecated 6to4 relay anycast
+  [[198, 51, 100, 0], 24, "reserved"], // TEST-NET-2 documentation
+  [[203, 0, 113, 0], 24, "reserved"], // TEST-NET-3 documentation
+  [[169, 254, 0, 0], 16, "link_local"],
+  [[192, 168, 0, 0], 16, "private"],
+  [[198, 18, 0, 0], 15, "reserved"], // benchmarking
+  [[172, 16, 0, 0], 12, "private"],
+  [[100, 64, 0, 0], 10, "private"], // shared address space (carrier-grade NAT)
+  [[0, 0, 0, 0], 8, "loopback"], // "this network": 0.0.0.0/8 reaches the local host on Linux
+  [[10, 0, 0, 0], 8, "private"],
+  [[127, 0, 0, 0], 8, "loopback"],
+  [[224, 0, 0, 0], 4, "reserved"], // multicast
+  [[240, 0, 0, 0], 4, "reserved"], // reserved for future use
+];
+
+/** Bytes of an IPv6 prefix written as up to 8 groups. */
+const g = (...groups: number[]): number[] =>
+  Array.from({ length: 16 }, (_, i) => ((groups[i >> 1] ?? 0) >> (i % 2 === 0 ? 8 : 0)) & 0xff);
+
+/**
+ * The IANA IPv6 Special-Purpose Address Registry (RFC 6890 and updates, as of
+ * 2025), plus multicast and the reserved space outside global unicast
+ * (2000::/3). Forms that carry an IPv4 address are judged by it (below).
+ */
+const V6_RANGES: readonly Range[] = [
+  [g(0x2001, 0x4, 0x112), 48, "public"], // AS112-v6 (globally reachable)
+  [g(0x2620, 0x4f, 0x8000), 48, "public"], // AS112 direct delegation (globally reachable)
+  [g(0x2001, 0x3), 32, "public"], // AMT (globally reachable)
+  [g(0x64, 0xff9b, 0x1), 48, "reserved"], // local-use NAT64: the IPv4 address is not at a fixed place
+  [g(0x100), 64, "reserved"], // discard-only
+  [g(0x100, 0, 0, 1), 64, "reserved"], // dummy IPv6 prefix
+  [g(0x2001, 0xdb8), 32, "reserved"], // documentation
+  [g(0x2001), 23, "reserved"], // IETF protocol assignments: Teredo, benchmarking, ORCHID...
+  [g(0x3fff), 20, "reserved"], // documentation
+  [g(0x5f00), 16, "reserved"], // SRv6 SIDs
+  [g(0xfc00), 7, "private"], // unique local
+  [g(0xfe80), 10, "link_local"],
+  [g(0xfec0), 10, "private"], // site local (deprecated)
+  [g(0xff00), 8, "reserved"], // multicast
+];
+
+const GLOBAL_UNICAST: Range = [g(0x2000), 3, "public"];
+
+function classifyV4(bytes: number[]): NetworkClass {
+  if (METADATA_V4.has(bytes.join("."))) return "metadata";
+  return V4_RANGES.find((range) => inRange(bytes, range))?.[2] ?? "public";
 }
 
 /**
@@ -76,27 +134,12 @@ export function classifyAddress(address: string): NetworkClass {
   if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zeros(4, 12)) {
     return embedded(12); // NAT64
   }
-  if (
-    bytes[0] === 0x00 &&
-    bytes[1] === 0x64 &&
-    bytes[2] === 0xff &&
-    bytes[3] === 0x9b &&
-    bytes[4] === 0x00 &&
-    bytes[5] === 0x01
-  ) {
-    return "reserved"; // 64:ff9b:1::/48, local-use NAT64: the IPv4 address is not at a fixed place
-  }
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return embedded(2); // 6to4
-  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x00 && bytes[3] === 0x00) return "reserved"; // Teredo 2001::/32
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
   if (groups.map((group) => group.toString(16)).join(":") === METADATA_V6) return "metadata";
-  const first = bytes[0] ?? 0;
-  const second = bytes[1] ?? 0;
-  if ((first & 0xfe) === 0xfc) return "private"; // fc00::/7 unique local
-  if (first === 0xfe && (second & 0xc0) === 0x80) return "link_local"; // fe80::/10
-  if (first === 0xfe && (second & 0xc0) === 0xc0) return "private"; // fec0::/10 site local (deprecated)
-  if (first === 0xff) return "reserved"; // multicast
-  return "public";
+  const special = V6_RANGES.find((range) => inRange(bytes, range));
+  if (special) return special[2];
+  return inRange(bytes, GLOBAL_UNICAST) ? "public" : "reserved";
 }
 
 /** True when connecting to `address` is allowed: public addresses always, others only when their network is named. */

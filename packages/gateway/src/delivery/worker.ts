@@ -3,7 +3,7 @@ import type { Agent } from "undici";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { inSpan, SpanKind, SpanStatusCode } from "../core/tracing.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type HealthAfter, settleAttempt } from "./attempts.js";
 import { acquireSlot, releaseSlot } from "./concurrency.js";
 import { attemptOnce, deliveryAgent } from "./deliver.js";
@@ -76,8 +76,9 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   const agent: Agent = deliveryAgent(gw, options.lookup);
   const metrics = deliveryMetrics(gw);
   const lockMs = deliveryLockMs(gw.config.delivery.timeout);
-  // The endpoint slot outlives the job's lock, so a slot never frees while its attempt may still run.
-  const leaseMs = lockMs + 15_000;
+  // The endpoint slot outlives the job's lock, so a slot never frees while its attempt may still run;
+  // a dead process's slot is free `recovery.slotLeaseMargin` after its lock lapsed.
+  const leaseMs = lockMs + gw.config.recovery.slotLeaseMargin;
 
   const disabled = (orgId: string, endpointId: string, reason: DisabledReason) => {
     const at = new Date(gw.now()).toISOString();
@@ -225,6 +226,7 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
   const worker = new Worker<DeliveryJobData>(name, processor, {
     connection,
     prefix,
+    ...recoveryOptions(gw.config),
     concurrency: options.concurrency ?? 64,
     lockDuration: lockMs,
     ...options.lock,
@@ -239,7 +241,7 @@ export function startDeliveryWorker(gw: Gateway, options: DeliveryWorkerOptions 
       },
     },
   });
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "delivery worker error"));
+  worker.on("error", (error) => gw.quietLog.error("delivery worker", error));
 
   return workerHandle(name, worker, connection);
 }

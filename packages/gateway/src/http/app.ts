@@ -11,6 +11,7 @@ import { securitySchemes } from "./auth.js";
 import { docsRoutes } from "./docs.js";
 import type { AppEnv } from "./env.js";
 import { healthRoutes, type Readiness } from "./health.js";
+import { readStrictJson } from "./json-body.js";
 import { metricsRoutes } from "./metrics.js";
 import { type OpenApiDocument, problemDoc, problemResponse, withProblemKinds } from "./problem.js";
 import { problemRoutes } from "./problems.js";
@@ -33,13 +34,21 @@ export interface AppOptions {
   onScrape?: () => Promise<void>;
 }
 
-/** The 422 for a failed request validation, with a JSON Pointer per failing field. */
+/** At most this many failing fields are listed; a 100,000-item batch of junk would otherwise answer 21 MB. */
+export const MAX_LISTED_ERRORS = 100;
+
+/** The 422 for a failed request validation, with a JSON Pointer per failing field (the first 100, and the count). */
 export function validationFailure(result: { target: string; error: ZodError }): ValidationError {
   const prefix = result.target === "json" ? "" : `/${result.target}`;
-  return new ValidationError(
-    "The request does not match the schema; see `errors`.",
-    validationErrors(result.error, prefix),
+  const errors = validationErrors(result.error, prefix);
+  const failure = new ValidationError(
+    errors.length > MAX_LISTED_ERRORS
+      ? `The request does not match the schema; \`errors\` lists the first ${MAX_LISTED_ERRORS} of ${errors.length} failing fields.`
+      : "The request does not match the schema; see `errors`.",
+    errors.slice(0, MAX_LISTED_ERRORS),
   );
+  failure.extensions.errorCount = errors.length;
+  return failure;
 }
 
 /** A fresh OpenAPIHono whose validation failures become problem+json with JSON Pointers. */
@@ -158,6 +167,7 @@ export function createProbeApp(
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /**
  * Body size and type, decided from the headers wherever they suffice: a body
@@ -183,29 +193,52 @@ export function bodyChecks(maxBytes: number): MiddlewareHandler<AppEnv> {
     );
   };
   const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
-  /** Requests with a body must be JSON: 415 otherwise. */
-  const requireJson = (c: Context<AppEnv>, hasBody: boolean) => {
+  /** Requests with a body must be JSON in UTF-8, not content-encoded: 415 otherwise. True when it has one. */
+  const requireJson = (c: Context<AppEnv>, hasBody: boolean): boolean => {
     const method = c.req.method;
-    if (!hasBody || (method !== "POST" && method !== "PUT" && method !== "PATCH")) return;
-    if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    if (!hasBody || (method !== "POST" && method !== "PUT" && method !== "PATCH")) return false;
+    const type = c.req.header("content-type") ?? "";
+    if (!JSON_TYPE.test(type)) {
       throw new GatewayError("unsupported_media_type", "Send the body as `Content-Type: application/json`.");
     }
+    const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      throw new GatewayError(
+        "unsupported_media_type",
+        "JSON bodies must be UTF-8 (`charset=utf-8` or none).",
+      );
+    }
+    const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+      throw new GatewayError(
+        "unsupported_media_type",
+        "Content-Encoding is not supported; send the body as is.",
+      );
+    }
+    return true;
   };
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD") return next();
+    const transfer = c.req.header("transfer-encoding");
+    if (transfer !== undefined && transfer.trim().toLowerCase() !== "chunked") {
+      // Node reads only the chunked framing; another coding (gzip, chunked) would reach the parser still encoded.
+      throw new GatewayError("bad_request", "Transfer-Encoding other than `chunked` is not supported.", {
+        headers: { connection: "close" },
+      });
+    }
     const length = c.req.header("content-length");
     // With Transfer-Encoding, Content-Length does not count (RFC 9112 6.3); without either the length is unknown.
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+    if (length !== undefined && transfer === undefined) {
       const bytes = Number(length);
       if (!(bytes <= maxBytes)) tooLarge();
-      requireJson(c, bytes > 0);
+      if (requireJson(c, bytes > 0)) await readStrictJson(c);
       return next();
     }
     // On a real connection, neither header means no body (RFC 9112 6.3): `curl -X POST` on an action.
     if (c.req.header("transfer-encoding") === undefined && fromSocket(c)) return next();
     return counted(c, async () => {
-      requireJson(c, c.req.raw.body !== null);
+      if (requireJson(c, c.req.raw.body !== null)) await readStrictJson(c);
       await next();
     });
   };

@@ -121,9 +121,6 @@ export interface RateState {
   resetMs: number;
 }
 
-/** A claim older than this was never queued: its request failed between claim and enqueue. */
-const STALE_CLAIM_MS = 30_000;
-
 /** How long a request waits for another request that is storing the same signal id. */
 const IN_FLIGHT_WAIT_MS = 1500;
 
@@ -215,7 +212,9 @@ async function claim(
         perSecond,
         burst,
         gw.config.ingest.idempotencyWindow,
-        STALE_CLAIM_MS,
+        // A claim older than this was never queued: its request (or process) died between claim and enqueue.
+        // Taking it over is safe: job ids are deterministic, so a late enqueue of the first request is a no-op.
+        gw.config.recovery.pendingClaim,
         charge ? 1 : 0,
         ...signals.map((s) => s.type),
         ...signals.map((s) => queuedEntry(gw, platformId, s)),

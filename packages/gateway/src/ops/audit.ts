@@ -1,6 +1,7 @@
 import type { Gateway } from "../core/context.js";
 import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { UnavailableError } from "../core/errors.js";
+import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
 import { type AuditEntry, type FailureFilter, failureFilterSchema } from "./schemas.js";
 
@@ -46,7 +47,16 @@ return id
  * Appends an entry and returns it. Throws 503 if Redis does not take it:
  * callers record before they act, so an action that cannot be recorded does not happen.
  */
-export async function appendAudit(gw: Gateway, record: AuditRecord): Promise<AuditEntry> {
+export function appendAudit(gw: Gateway, record: AuditRecord): Promise<AuditEntry> {
+  return appendAuditTo(gw.redis, gw.config.audit.retention, record);
+}
+
+/** `appendAudit` for callers without a gateway, such as the `gigbridge keys` command. */
+export async function appendAuditTo(
+  redis: RedisClient,
+  retention: number,
+  record: AuditRecord,
+): Promise<AuditEntry> {
   const fields: string[] = [
     "operator",
     record.operator,
@@ -65,7 +75,7 @@ export async function appendAudit(gw: Gateway, record: AuditRecord): Promise<Aud
   if (record.detail) fields.push("detail", record.detail.slice(0, 1000));
   let id: string;
   try {
-    id = (await appendScript.run(gw.redis, [auditKey], [gw.config.audit.retention, ...fields])) as string;
+    id = (await appendScript.run(redis, [auditKey], [retention, ...fields])) as string;
   } catch (error) {
     throw new UnavailableError("The audit log could not be written, so the action was not taken.", error);
   }

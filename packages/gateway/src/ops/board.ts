@@ -5,7 +5,14 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { Gateway } from "../core/context.js";
-import { ForbiddenError, GatewayError, UnavailableError } from "../core/errors.js";
+import {
+  ForbiddenError,
+  GatewayError,
+  NotFoundError,
+  type ProblemKind,
+  problemKinds,
+  UnavailableError,
+} from "../core/errors.js";
 import { type QueueKey, queues } from "../core/keys.js";
 import type { AppEnv } from "../http/env.js";
 import { appendAudit } from "./audit.js";
@@ -41,7 +48,10 @@ export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
     const operator = c.get("operator");
     const target = boards[operator.role];
     const method = c.req.method;
-    if (method === "GET" || method === "HEAD") return target.fetch(c.req.raw);
+    if (method === "GET" || method === "HEAD") {
+      const response = asProblem(await target.fetch(c.req.raw), c.req.path);
+      return operator.role === "viewer" ? withoutStackFrames(response) : response;
+    }
 
     const path = new URL(c.req.url).pathname;
     const record = { operator: operator.name, role: operator.role, target: path };
@@ -60,13 +70,46 @@ export function queueBoardRoutes(gw: Gateway): Hono<AppEnv> {
         detail: `HTTP ${response.status}`,
       }).catch(() => {});
     }
-    return response;
+    return asProblem(response, path);
   };
   app.use(BOARD_PATH, authenticate);
   app.use(`${BOARD_PATH}/*`, authenticate);
   app.all(BOARD_PATH, serve);
   app.all(`${BOARD_PATH}/*`, serve);
   return app;
+}
+
+/** The board's own error answers (text/plain 404s, JSON errors) as problem+json, like every other error. */
+function asProblem(response: Response, path: string): Response {
+  if (response.status < 400) return response;
+  if (response.status === 404) throw new NotFoundError(`Nothing at ${path} in the queue view.`);
+  const kind = (Object.entries(problemKinds).find(([, v]) => v.status === response.status)?.[0] ??
+    (response.status >= 500 ? "internal" : "bad_request")) as ProblemKind;
+  throw new GatewayError(kind, `The queue view refused the request (HTTP ${response.status}).`);
+}
+
+/**
+ * Viewers see a failed job's error messages but not its stack frames, which
+ * name files and directories of the host. Applies to the board's JSON answers.
+ */
+async function withoutStackFrames(response: Response): Promise<Response> {
+  if (!response.headers.get("content-type")?.includes("application/json")) return response;
+  const text = await response.text();
+  if (!text.includes('"stacktrace"')) return new Response(text, response);
+  const body = JSON.parse(text, (key, value: unknown) =>
+    key === "stacktrace" && Array.isArray(value)
+      ? value.map((trace) => (typeof trace === "string" ? firstLine(trace) : trace))
+      : value,
+  ) as unknown;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+/** The message of a stack trace, without its `at ...` frames. */
+export function firstLine(trace: string): string {
+  const end = trace.search(/\n\s*at /);
+  return end === -1 ? trace : trace.slice(0, end);
 }
 
 function board(gw: Gateway, readOnly: boolean): Hono {

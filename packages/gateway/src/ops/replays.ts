@@ -4,7 +4,7 @@ import type { Gateway } from "../core/context.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { execOrThrow } from "../core/exec.js";
 import { queues } from "../core/keys.js";
-import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
 import { countFailedIds, countFailures, type Position, scanFailures } from "./failures.js";
 import type { FailureFilter, Replay } from "./schemas.js";
@@ -276,9 +276,10 @@ export function startReplayWorker(gw: Gateway): WorkerHandle {
   const worker = new Worker<{ replayId: string }>(name, (job) => runReplay(gw, job.data.replayId), {
     connection,
     prefix,
+    ...recoveryOptions(gw.config),
     concurrency: 1,
   });
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "replay worker error"));
+  worker.on("error", (error) => gw.quietLog.error("replay worker", error));
   onFinalFailure(
     worker,
     (job, error) => recordFailedReplay(gw, job.data.replayId, error),

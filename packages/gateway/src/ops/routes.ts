@@ -16,6 +16,7 @@ import { problemDoc } from "../http/problem.js";
 import { endpointAttempts, messageAttempts } from "./attempts.js";
 import { appendAudit, listAudit } from "./audit.js";
 import { BOARD_PATH, queueBoardRoutes } from "./board.js";
+import { credentialRoutes } from "./credentials.js";
 import { getFailure, listFailures } from "./failures.js";
 import { getReplay, type Operator, requestReplay } from "./replays.js";
 import {
@@ -309,6 +310,7 @@ export function opsRoutes(gw: Gateway) {
     scheme: "basic",
     description: "For browsers on the queue view: any user name, the operator token as password.",
   });
+  app.route("/", credentialRoutes(gw));
   app.route("/", queueBoardRoutes(gw));
   return app;
 }

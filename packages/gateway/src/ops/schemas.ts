@@ -225,3 +225,53 @@ export const auditQuerySchema = pageQuerySchema.extend({
 export const auditPageSchema = pageSchema(auditEntrySchema, "AuditEntry", "newest first", {
   next: deprecatedAlias(z.string().nullable(), "nextCursor"),
 });
+export const principalSchema = z
+  .discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("platform"), id: z.string().min(1).max(64) }),
+    z.strictObject({ kind: z.literal("org"), id: z.string().min(1).max(64) }),
+    z.strictObject({
+      kind: z.literal("operator"),
+      name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/),
+      role: z.enum(["viewer", "operator"]),
+    }),
+  ])
+  .openapi("Principal", { description: "Who a key belongs to: a platform, an org, or an operator." });
+
+export const credentialIdSchema = z
+  .string()
+  .regex(/^key_[0-9a-f]{16}$/)
+  .describe("`key_` and the first 16 hex digits of the key's SHA-256; names a key without revealing it.");
+
+export const credentialSchema = z
+  .object({
+    id: credentialIdSchema,
+    principal: principalSchema,
+    source: z.enum(["config", "redis"]).describe("In the configuration file, or made at run time."),
+    createdAt: instant.nullable().describe("Unknown (null) for configured keys."),
+    expiresAt: instant.nullable(),
+    revoked: z.boolean().describe("Revoked through the API or CLI, or listed in `revokedKeyHashes`."),
+    revokedAt: instant.nullable(),
+    lastUsedAt: instant
+      .nullable()
+      .describe("Last accepted use, to within a minute; null if never used since tracking began."),
+  })
+  .openapi("Credential", { description: "An API key or operator token; never the key itself." });
+
+export const credentialListQuerySchema = pageQuerySchema.extend({
+  kind: z.enum(["platform", "org", "operator"]).optional(),
+});
+
+export const credentialCreateSchema = z
+  .strictObject({
+    principal: principalSchema,
+    expiresIn: z
+      .string()
+      .regex(/^\d+(s|m|h|d)$/)
+      .optional()
+      .describe('Lifetime, such as "30m", "12h", "90d"; without it the key lasts until revoked.'),
+  })
+  .openapi("CredentialCreate");
+
+export const createdCredentialSchema = credentialSchema
+  .extend({ key: z.string().describe("The key itself: shown only in this answer.") })
+  .openapi("CreatedCredential");

@@ -2,7 +2,7 @@ import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { inSpan, SpanKind } from "../core/tracing.js";
-import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type ErasedSignalJob, erasedSignalJob, isErasedJob } from "../erasure/scrub.js";
 import type { SignalJob } from "../ingest/intake.js";
 import type { EmitEvent } from "../tasks/events.js";
@@ -56,9 +56,9 @@ export function startSignalWorker(gw: Gateway, options: SignalWorkerOptions = {}
       metrics.lag.observe(Math.max(0, gw.now() - job.data.receivedAt) / 1000);
       return result;
     },
-    { connection, prefix, concurrency: options.concurrency ?? 32 },
+    { connection, prefix, ...recoveryOptions(gw.config), concurrency: options.concurrency ?? 32 },
   );
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "signal worker error"));
+  worker.on("error", (error) => gw.quietLog.error("signal worker", error));
   onFinalFailure(
     worker,
     (job, error) => {

@@ -34,12 +34,19 @@ export interface RunningGateway {
   server?: RunningServer;
   workers: BackgroundWorker[];
   redisUrl: string;
+  /** Settles when the redis-server started here exited and could not be restarted; the caller must stop. */
+  redisLost?: Promise<Error>;
   /** Stops HTTP (finishing in-flight requests), then workers, then Redis if it was started here. */
   close(): Promise<void>;
 }
 
-/** How long shutdown waits for a queue worker to finish its current jobs. */
-const WORKER_CLOSE_MS = 10_000;
+/**
+ * Shutdown deadlines: in-flight HTTP requests, then queue workers (in parallel),
+ * then connections. At most 25 s with Redis up; with Redis unreachable at most
+ * 2 s, since nothing in flight can finish (stalled jobs are taken over later).
+ */
+export const SHUTDOWN = { httpMs: 10_000, workerMs: 10_000, connectionsMs: 5_000 } as const;
+export const SHUTDOWN_REDIS_DOWN = { httpMs: 500, workerMs: 1_000, connectionsMs: 500 } as const;
 
 export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const local: LocalRedis | undefined = options.redisUrl
@@ -68,25 +75,33 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   if (options.http || options.workers) {
     server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");
   }
+  if (local) local.onRestart = (line) => gw.logger.warn(line);
   let closing: Promise<void> | undefined;
   return {
     gw,
+    ...(local ? { redisLost: local.gaveUp } : {}),
     ...(server ? { server } : {}),
     workers,
     redisUrl,
     close: () => {
       closing ??= (async () => {
-        await server?.close();
-        // A worker finishing its current jobs can wait forever on a Redis node that is down
-        // (seen with a cluster master gone): give each a deadline, then move on.
+        // With Redis away nothing in flight can finish: stop quickly rather than wait out each deadline.
+        const reachable = gw.redis.status === "ready";
+        const limits = reachable ? SHUTDOWN : SHUTDOWN_REDIS_DOWN;
+        await server?.close(limits.httpMs);
+        // Workers close in parallel, each with the deadline; one still busy after it is forced
+        // (a worker can wait forever on a Redis node that is down, as seen with a cluster master gone).
+        const workerMs = reachable ? (options.workerCloseMs ?? limits.workerMs) : limits.workerMs;
         await Promise.all(
           workers.map((w) =>
-            settleWithin(w.close(), options.workerCloseMs ?? WORKER_CLOSE_MS).then((stopped) => {
-              if (!stopped) gw.logger.warn({ worker: w.name }, "worker did not stop in time; leaving it");
+            settleWithin(w.close(), workerMs).then((stopped) => {
+              if (stopped) return;
+              gw.logger.warn({ worker: w.name }, "worker did not stop in time; forced");
+              w.forceClose();
             }),
           ),
         );
-        await gw.close();
+        await settleWithin(gw.close(), limits.connectionsMs);
         await local?.stop();
       })();
       return closing;

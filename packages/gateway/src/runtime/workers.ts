@@ -9,6 +9,7 @@ import { startOverdueWorker } from "../tasks/overdue.js";
 /** A background consumer the runtime starts, reports on and stops. */
 export interface BackgroundWorker extends Readiness {
   close(): Promise<void>;
+  forceClose(): void;
 }
 
 /**

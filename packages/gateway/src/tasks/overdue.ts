@@ -3,7 +3,7 @@ import { DelayedError, type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
 import { routingTableOf } from "../core/org-table.js";
-import { onFinalFailure, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { onFinalFailure, recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { type EmitEvent, outbox, taskOverdue } from "./events.js";
 import { taskMetrics } from "./metrics.js";
 import { getTask, markOverdue } from "./store.js";
@@ -86,9 +86,9 @@ export function startOverdueWorker(
       }
       return outcome;
     },
-    { connection, prefix, concurrency: options.concurrency ?? 16 },
+    { connection, prefix, ...recoveryOptions(gw.config), concurrency: options.concurrency ?? 16 },
   );
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "overdue worker error"));
+  worker.on("error", (error) => gw.quietLog.error("overdue worker", error));
   onFinalFailure(
     worker,
     (job, error) => {

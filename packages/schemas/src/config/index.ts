@@ -270,6 +270,38 @@ const consoleSchema = z
   })
   .prefault({})
   .describe("The web console at /console.");
+const recoverySchema = z
+  .strictObject({
+    lockDuration: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "How long a queue job stays locked to its worker without a renewal (renewed every half of it). A job of a process that died is free again after this plus `stalledInterval`.",
+      ),
+    stalledInterval: durationSchema
+      .default(2 * SECOND)
+      .describe("How often each queue worker looks for jobs whose lock ran out, and takes them over."),
+    maxStalledCount: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .describe(
+        "How many times a job may be taken over from a dead worker before it fails (processing is idempotent).",
+      ),
+    pendingClaim: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "Age after which a signal id claimed by a request that never queued it (its process died) may be claimed again.",
+      ),
+    slotLeaseMargin: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "A delivery holds its endpoint slot for `delivery.timeout` plus this; a slot of a process that died is free after it.",
+      ),
+  })
+  .prefault({})
+  .describe("How fast work held by a crashed process is taken over; defaults recover within 10 s.");
 
 function duplicates<T>(values: readonly T[]): Set<T> {
   const seen = new Set<T>();
@@ -297,12 +329,19 @@ export const gatewayConfigSchema = z
       .array(operatorConfigSchema)
       .default([])
       .describe("Operators of the console and `/v1/ops`, each with a role and a token hash."),
+    revokedKeyHashes: z
+      .array(sha256Hash)
+      .default([])
+      .describe(
+        "Hashes of keys and operator tokens that must no longer work (a leaked key listed in `keyHashes` or `tokenHash`, or one made with `gigbridge keys create`); refused by every gateway process.",
+      ),
     deadlines: deadlinesSchema,
     retry: retrySchema,
     delivery: deliverySchema,
     ingest: ingestSchema,
     audit: auditSchema,
     console: consoleSchema,
+    recovery: recoverySchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

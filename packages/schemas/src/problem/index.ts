@@ -72,6 +72,11 @@ export const problemKinds = {
     when: "a body, path or query does not match the schema; `errors` lists each failing JSON Pointer",
   },
   malformed_json: { status: 400, title: "The request body is not valid JSON", when: "the body is not JSON" },
+  bad_request: {
+    status: 400,
+    title: "Bad request",
+    when: "the request itself is malformed: invalid UTF-8 or a lone surrogate, a duplicate JSON key, a transfer coding the gateway does not read, or a request Node's HTTP parser refuses",
+  },
   unauthenticated: {
     status: 401,
     title: "Authentication is required",
@@ -117,10 +122,20 @@ export const problemKinds = {
     title: "Only application/json is accepted",
     when: "a body that is not `application/json`",
   },
+  expectation_failed: {
+    status: 417,
+    title: "The expectation cannot be met",
+    when: "an `Expect` header other than `100-continue`",
+  },
   rate_limited: {
     status: 429,
     title: "Too many requests",
     when: "the platform's rate limit was reached; retry after `Retry-After` seconds",
+  },
+  headers_too_large: {
+    status: 431,
+    title: "The request headers are too large",
+    when: "too many headers, or one too long",
   },
   internal: {
     status: 500,
@@ -178,7 +193,12 @@ export const problemSchema = z
         }),
       )
       .optional()
-      .describe("For validation problems: every failing field."),
+      .describe("For validation problems: the failing fields, at most the first 100 (see `errorCount`)."),
+    errorCount: z
+      .number()
+      .int()
+      .optional()
+      .describe("For validation problems: how many fields failed, also those `errors` leaves out."),
   })
   .meta({
     id: "Problem",

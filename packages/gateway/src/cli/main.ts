@@ -15,6 +15,8 @@ Commands:
   serve        HTTP server only
   work         queue workers only
   keys create  --platform <id> | --org <id>   print a new API key once (stored hashed in Redis)
+  init <dir>   write a production configuration, its credentials and a master key
+  config check <file>  validate a configuration; with REDIS_URL, compare it with what runs
   ops          operator console commands (see \`gigbridge ops --help\`)
 
 Options for start/serve/work:
@@ -31,7 +33,8 @@ Environment: REDIS_URL (required by serve and work; without it, start runs a
 local redis-server with data in .data/redis): redis://[:password@]host:port for
 one Redis, redis+cluster://[user:password@]host:port,host:port,... for a Redis
 Cluster (any reachable nodes; rediss:// and rediss+cluster:// for TLS).
-GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).`;
+GIGBRIDGE_MASTER_KEY: <id>:<key> (base64 or hex, 32+ bytes), current key first;
+previous keys follow, comma-separated, while a rotation runs.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -44,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
       return run(rest, { http: false, workers: true });
     case "keys":
       return keys(rest);
+    case "init":
+      return (await import("./init.js")).initCommand(rest);
+    case "config":
+      return (await import("./config-check.js")).configCommand(rest);
     case "ops": {
       const { opsCommand } = await import("./ops.js");
       return opsCommand(rest);

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { GatewayConfig } from "@gigbridge/schemas";
+import { recordRunningConfig } from "../cli/config-check.js";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
 import { createApp, createProbeApp } from "../http/app.js";
@@ -49,6 +50,8 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  // Best effort: a gateway may start while Redis is away, and this only informs `config check`.
+  await recordRunningConfig(gw.redis, options.config, new Date(gw.now())).catch(() => {});
   // The intake producer is warmed up so the first request does not race its connection.
   if (options.http) await settleWithin(gw.queue("signals").waitUntilReady(), 5000);
   const workers = options.workers ? await startWorkers(gw) : [];

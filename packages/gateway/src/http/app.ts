@@ -10,6 +10,7 @@ import { GatewayError, ValidationError } from "../core/errors.js";
 import { securitySchemes } from "./auth.js";
 import { docsRoutes } from "./docs.js";
 import type { AppEnv } from "./env.js";
+import { forwarded } from "./forwarded.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { metricsRoutes } from "./metrics.js";
 import { problemResponse } from "./problem.js";
@@ -22,6 +23,8 @@ export interface AppOptions {
   routes: RouteModule[];
   /** Background workers /readyz reports on. */
   readiness?: () => Readiness[];
+  /** True once shutdown began: /readyz answers 503 and responses close their connection. */
+  draining?: () => boolean;
 }
 
 /** The 422 for a failed request validation, with a JSON Pointer per failing field. */
@@ -49,8 +52,11 @@ export function routesApp(): OpenAPIHono<AppEnv> {
  */
 export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = routesApp();
+  const draining = options.draining ?? (() => false);
   app.use(requestId({ headerName: "x-request-id" }));
+  app.use(forwarded(gw.config.http.trustedProxies));
   app.use(observe(gw));
+  app.use(closeWhileDraining(draining));
   app.use(
     methodNotAllowed({
       app,
@@ -85,7 +91,7 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
   });
   app.route("/", docsRoutes());
   app.route("/", metricsRoutes(gw));
-  app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
+  app.route("/", healthRoutes(gw, options.readiness ?? (() => []), draining));
 
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
@@ -104,16 +110,32 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
  * What a worker-only process (`gigbridge work`) serves: health, readiness and
  * its metrics (delivery, task and failure counters live in the worker).
  */
-export function createProbeApp(gw: Gateway, readiness: () => Readiness[]): OpenAPIHono<AppEnv> {
+export function createProbeApp(
+  gw: Gateway,
+  readiness: () => Readiness[],
+  draining: () => boolean = () => false,
+): OpenAPIHono<AppEnv> {
   const app = routesApp();
   app.use(requestId({ headerName: "x-request-id" }));
+  app.use(closeWhileDraining(draining));
   app.route("/", metricsRoutes(gw));
-  app.route("/", healthRoutes(gw, readiness));
+  app.route("/", healthRoutes(gw, readiness, draining));
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );
   app.onError((error, c) => problemResponse(c, error));
   return app;
+}
+
+/**
+ * While shutting down, each response closes its keep-alive connection, so clients reconnect
+ * through the load balancer to a process that is staying.
+ */
+function closeWhileDraining(draining: () => boolean): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (draining()) c.res.headers.set("connection", "close");
+  };
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -182,6 +204,7 @@ function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
     c.res.headers.set("x-request-id", c.get("requestId"));
     const entry = {
       requestId: c.get("requestId"),
+      ip: c.get("client")?.ip,
       method: c.req.method,
       route,
       status: c.res.status,

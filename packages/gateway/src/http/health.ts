@@ -13,12 +13,15 @@ export interface Readiness {
 /**
  * `/healthz`: the process is alive. `/readyz`: Redis answers within a second
  * and every started worker is running; load balancers stop sending traffic
- * while it is 503 and resume by themselves when Redis is back.
+ * while it is 503 and resume by themselves when Redis is back. From the start
+ * of a shutdown it is 503 `shutting_down` for good.
  */
-export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
+export function healthRoutes(gw: Gateway, checks: () => Readiness[], draining: () => boolean = () => false) {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
+    // Shutting down: tell the load balancer first, while requests are still served.
+    if (draining()) return c.json({ status: "shutting_down" }, 503);
     const redis = await pingWithin(gw, 1000);
     const workers = checks().map((w) => ({ name: w.name, ready: w.ready() }));
     const ok = redis && workers.every((w) => w.ready);

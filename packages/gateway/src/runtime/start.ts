@@ -31,7 +31,10 @@ export interface RunningGateway {
   server?: RunningServer;
   workers: BackgroundWorker[];
   redisUrl: string;
-  /** Stops HTTP (finishing in-flight requests), then workers, then Redis if it was started here. */
+  /**
+   * Turns /readyz to 503, waits `http.shutdownDelay` (API processes), stops HTTP (finishing
+   * in-flight requests), then workers, then Redis if it was started here.
+   */
   close(): Promise<void>;
 }
 
@@ -56,10 +59,12 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   if (options.http) await settleWithin(gw.queue("signals").waitUntilReady(), 5000);
   const workers = options.workers ? await startWorkers(gw) : [];
   let server: RunningServer | undefined;
+  let draining = false;
+  const isDraining = () => draining;
   // An API process serves the API; a worker-only process still serves /healthz, /readyz and /metrics.
   const app = options.http
-    ? createApp(gw, { routes: routeModules, readiness: () => workers })
-    : createProbeApp(gw, () => workers);
+    ? createApp(gw, { routes: routeModules, readiness: () => workers, draining: isDraining })
+    : createProbeApp(gw, () => workers, isDraining);
   if (options.http || options.workers) {
     server = await listen(app.fetch, options.port ?? 8787, options.host ?? "127.0.0.1");
   }
@@ -71,6 +76,11 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     redisUrl,
     close: () => {
       closing ??= (async () => {
+        // Behind a load balancer: /readyz turns 503 first and requests are still served until the
+        // balancer has noticed (`http.shutdownDelay`); then the listener closes and in-flight requests finish.
+        draining = true;
+        const delay = options.http ? gw.config.http.shutdownDelay : 0;
+        if (server && delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         await server?.close();
         // A worker finishing its current jobs can wait forever on a Redis node that is down
         // (seen with a cluster master gone): give each a deadline, then move on.

@@ -60,6 +60,8 @@ export function testConfig(overrides: Partial<GatewayConfigInput> = {}): Gateway
       { name: "operator", role: "operator", tokenHash: hashKey(testKeys.operator) },
     ],
     delivery: { allowNetworks: ["loopback"] },
+    // No load balancer watches a test gateway's /readyz: stop at once.
+    http: { shutdownDelay: 0 },
     ...overrides,
   };
 }

@@ -236,6 +236,23 @@ const auditSchema = z
   .prefault({})
   .describe("Operator audit log.");
 
+const httpSchema = z
+  .strictObject({
+    trustedProxies: z
+      .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))
+      .default([])
+      .describe(
+        "Addresses (IP or CIDR) of load balancers whose `X-Forwarded-For`, `-Proto` and `-Host` headers are believed; none by default, so the headers are ignored.",
+      ),
+    shutdownDelay: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "On SIGTERM, how long `/readyz` answers 503 while requests are still served, so load balancers stop sending new ones before the listener closes.",
+      ),
+  })
+  .prefault({})
+  .describe("HTTP serving behind load balancers.");
+
 function duplicates<T>(values: readonly T[]): Set<T> {
   const seen = new Set<T>();
   const dup = new Set<T>();
@@ -255,6 +272,7 @@ export const gatewayConfigSchema = z
     delivery: deliverySchema,
     ingest: ingestSchema,
     audit: auditSchema,
+    http: httpSchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

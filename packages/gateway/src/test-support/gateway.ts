@@ -92,6 +92,8 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** How long shutdown waits for each queue worker. */
   workerCloseMs?: number;
+  /** The master key; a random one by default (give the same one to read another gateway's data). */
+  masterKey?: Buffer;
 }
 
 /** A real gateway (HTTP and, unless turned off, workers) on a free port against its own redis-server. */
@@ -120,7 +122,7 @@ export async function startGatewayOn(
 ): Promise<GatewayUnderTest> {
   const running = await runGateway({
     config: gatewayConfigSchema.parse(testConfig(options.config)),
-    masterKey: randomBytes(32),
+    masterKey: options.masterKey ?? randomBytes(32),
     redisUrl,
     http: true,
     workers: options.workers ?? true,

@@ -119,12 +119,15 @@ async function decideOnce(
 ): Promise<{ decision: Decision; version: number }> {
   const taken = await takenDecision(gw.redis, subjectId, signal.id);
   if (taken) return taken;
-  const memoTtl = gw.config.ingest.idempotencyWindow;
+  const lifetimes = {
+    decisionMs: gw.config.retention.decisions ?? gw.config.ingest.idempotencyWindow,
+    offboardedRecordMs: gw.config.retention.offboardedRecords,
+  };
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const { record, version } = await loadRecord(gw.redis, subjectId);
     const decision = decide(signal, record, await ruleContext(gw, platformId, subjectId, signal, record));
     if (decision.failure) return failNoRoute(gw, platformId, signal, decision.failure.detail);
-    const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, memoTtl);
+    const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, lifetimes);
     if (result.outcome === "written") return { decision, version: result.version };
     if (result.outcome === "decided_before") return result;
   }

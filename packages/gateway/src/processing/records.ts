@@ -31,8 +31,9 @@ export async function takenDecision(
 
 /**
  * Compare-and-set of the worker record, together with the memo of the decision that produced it.
- * KEYS: record, decision memo. ARGV: expected version, new record JSON ('' = unchanged), decision
- * JSON, memo lifetime ms. Replies {1, version} when written, {2, version, json} when the signal
+ * KEYS: record, decision memo, then the ledger's keys. ARGV: expected version, new record JSON
+ * ('' = unchanged), decision JSON, memo lifetime ms, record lifetime ms (0 = for good; set on the
+ * record and ledger whenever the record is written, so onboarding again keeps them). Replies {1, version} when written, {2, version, json} when the signal
  * was decided before (the memo wins), {0, version} when the record changed since it was read.
  */
 const COMMIT = new Script(`
@@ -43,6 +44,10 @@ if v ~= tonumber(ARGV[1]) then return {0, v} end
 if ARGV[2] ~= '' then
   v = v + 1
   redis.call('HSET', KEYS[1], 'json', ARGV[2], 'v', v)
+  for i = 3, #KEYS do
+    if ARGV[5] == '0' then redis.call('PERSIST', KEYS[i]) else redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+  end
+  if ARGV[5] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
 redis.call('HSET', KEYS[2], 'json', ARGV[3], 'v', v)
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -65,16 +70,24 @@ export async function commitDecision(
   signalId: string,
   expectedVersion: number,
   decision: Decision,
-  memoTtlMs: number,
+  lifetimes: { decisionMs: number; offboardedRecordMs: number },
 ): Promise<CommitResult> {
   const reply = (await COMMIT.run(
     redis,
-    [workerKeys.record(subjectId), workerKeys.decision(subjectId, signalId)],
+    [
+      workerKeys.record(subjectId),
+      workerKeys.decision(subjectId, signalId),
+      workerKeys.ledger(subjectId),
+      workerKeys.ledgerOrder(subjectId),
+      workerKeys.balance(subjectId),
+    ],
     [
       expectedVersion,
       decision.record ? JSON.stringify(decision.record) : "",
       JSON.stringify(decision),
-      memoTtlMs,
+      lifetimes.decisionMs,
+      // An offboarded worker's record is kept only as long as late signals and follow-up need it.
+      decision.record && !decision.record.active ? lifetimes.offboardedRecordMs : 0,
     ],
   )) as [number, number, string?];
   if (reply[0] === 0) return { outcome: "conflict" };

@@ -236,6 +236,33 @@ const auditSchema = z
   .prefault({})
   .describe("Operator audit log.");
 
+const retentionSchema = z
+  .strictObject({
+    tasks: durationSchema
+      .default(365 * DAY)
+      .describe(
+        "How long a completed or cancelled task is kept after it finished; open and acknowledged tasks are never removed.",
+      ),
+    attempts: durationSchema
+      .default(30 * DAY)
+      .describe("How long a delivery attempt log is kept after its last attempt."),
+    decisions: durationSchema
+      .optional()
+      .describe(
+        "How long the decision taken for a signal is kept, so a retry or replay repeats it; `ingest.idempotencyWindow` by default.",
+      ),
+    offboardedRecords: durationSchema
+      .default(90 * DAY)
+      .describe(
+        "How long an offboarded worker's record (and points ledger) is kept for late signals and follow-up; onboarding again keeps it for good.",
+      ),
+    sweepEvery: durationSchema
+      .default(HOUR)
+      .describe("How often a `work` process removes finished tasks past `tasks`."),
+  })
+  .prefault({})
+  .describe("How long finished things are kept. The operator audit log has its own `audit.retention`.");
+
 const httpSchema = z
   .strictObject({
     trustedProxies: z
@@ -273,6 +300,7 @@ export const gatewayConfigSchema = z
     ingest: ingestSchema,
     audit: auditSchema,
     http: httpSchema,
+    retention: retentionSchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

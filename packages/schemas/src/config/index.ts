@@ -263,10 +263,26 @@ const retentionSchema = z
   .prefault({})
   .describe("How long finished things are kept. The operator audit log has its own `audit.retention`.");
 
+const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+/** An IP address, or a CIDR range: an address, `/` and a prefix length that fits it. */
+const ipOrCidr = z
+  .string()
+  .refine(
+    (text) => {
+      const [address, bits, ...more] = text.split("/");
+      if (more.length > 0 || !ipAddress.safeParse(address).success) return false;
+      if (bits === undefined) return true;
+      const max = (address as string).includes(":") ? 128 : 32;
+      return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+    },
+    { message: "must be an IP address or a CIDR range such as 10.0.0.0/8" },
+  )
+  .meta({ description: "An IP address or CIDR range (IPv4 or IPv6)." });
+
 const httpSchema = z
   .strictObject({
     trustedProxies: z
-      .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))
+      .array(ipOrCidr)
       .default([])
       .describe(
         "Addresses (IP or CIDR) of load balancers whose `X-Forwarded-For`, `-Proto` and `-Host` headers are believed; none by default, so the headers are ignored.",

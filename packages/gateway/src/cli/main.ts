@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { Credentials, type Principal } from "../core/credentials.js";
-import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
+import { DEV_MASTER_KEY, parseMasterKeyRing } from "../core/master-key.js";
 import { commandConnection, connect } from "../core/redis.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
@@ -17,6 +17,7 @@ Commands:
   keys create  --platform <id> | --org <id>   print a new API key once (stored hashed in Redis)
   init <dir>   write a production configuration, its credentials and a master key
   config check <file>  validate a configuration; with REDIS_URL, compare it with what runs
+  rotate-master-key    move all data to the current master key (see --help)
   ops          operator console commands (see \`gigbridge ops --help\`)
 
 Options for start/serve/work:
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./init.js")).initCommand(rest);
     case "config":
       return (await import("./config-check.js")).configCommand(rest);
+    case "rotate-master-key":
+      return (await import("./rotate.js")).rotateCommand(rest);
     case "ops": {
       const { opsCommand } = await import("./ops.js");
       return opsCommand(rest);
@@ -117,9 +120,12 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   }
   // Imported here so that `gigbridge ops ...` and `keys` do not load the whole gateway.
   const { runGateway } = await import("../runtime/start.js");
+  const ring = parseMasterKeyRing(masterKeyText);
   const running = await runGateway({
     config,
-    masterKey: parseMasterKey(masterKeyText),
+    masterKey: ring.current.key,
+    masterKeyId: ring.current.id,
+    previousMasterKeys: ring.previous,
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     dataDir: values["data-dir"] ?? process.env.GIGBRIDGE_DATA_DIR ?? ".data/redis",
     ...roles,

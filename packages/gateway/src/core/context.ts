@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Credentials, configuredPrincipals } from "./credentials.js";
 import { type QueueKey, queues } from "./keys.js";
 import { createLogger, type Logger } from "./logger.js";
+import { type MasterKey, UNNAMED_KEY_ID } from "./master-key.js";
 import { Metrics } from "./metrics.js";
 import { OrgDirectory } from "./orgs.js";
 import { commandConnection, type RedisClient, workerConnection } from "./redis.js";
@@ -20,7 +21,11 @@ export interface Gateway {
   readonly redis: RedisClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The current master key: everything new is derived from or sealed with it. */
   readonly masterKey: Buffer;
+  readonly masterKeyId: string;
+  /** Keys a master-key rotation still reads (`GIGBRIDGE_MASTER_KEY` after the current one). */
+  readonly previousMasterKeys: readonly MasterKey[];
   readonly orgs: OrgDirectory;
   readonly credentials: Credentials;
   /** Milliseconds since the epoch; replaceable in tests. */
@@ -38,6 +43,8 @@ export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
   masterKey: Buffer;
+  masterKeyId?: string;
+  previousMasterKeys?: readonly MasterKey[];
   logger?: Logger;
   now?: () => number;
 }
@@ -61,6 +68,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics: new Metrics(),
     masterKey: options.masterKey,
+    masterKeyId: options.masterKeyId ?? UNNAMED_KEY_ID,
+    previousMasterKeys: options.previousMasterKeys ?? [],
     orgs: new OrgDirectory(options.config.orgs, redis),
     credentials: new Credentials(configuredPrincipals(options.config), redis),
     now: options.now ?? Date.now,

@@ -4,7 +4,9 @@ import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { Script } from "../core/script.js";
+import { seal, WORKER_ID_PURPOSE } from "../core/seal.js";
 import type { SignalJob } from "../ingest/intake.js";
+import { adoptFromPreviousKeys } from "../rotation/move.js";
 import { decide, workerIdOf } from "../rules/decide.js";
 import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
 import { eventId } from "../rules/ids.js";
@@ -63,6 +65,10 @@ export async function processSignal(
     decision = decide(signal, null, await ruleContext(gw, platformId, "", signal, null));
     if (decision.failure) await failNoRoute(gw, platformId, signal, decision.failure.detail);
   } else {
+    // During a master-key rotation the worker's data may still sit under its old subject id.
+    if (gw.previousMasterKeys.length > 0 && workerId !== null) {
+      await adoptFromPreviousKeys(gw, platformId, workerId, subjectId, signal.id);
+    }
     const decided = await decideOnce(gw, platformId, subjectId, signal);
     decision = decided.decision;
     version = decided.version;
@@ -119,6 +125,7 @@ async function decideOnce(
 ): Promise<{ decision: Decision; version: number }> {
   const taken = await takenDecision(gw.redis, subjectId, signal.id);
   if (taken) return taken;
+  const workerId = workerIdOf(signal);
   const lifetimes = {
     decisionMs: gw.config.retention.decisions ?? gw.config.ingest.idempotencyWindow,
     offboardedRecordMs: gw.config.retention.offboardedRecords,
@@ -127,7 +134,15 @@ async function decideOnce(
     const { record, version } = await loadRecord(gw.redis, subjectId);
     const decision = decide(signal, record, await ruleContext(gw, platformId, subjectId, signal, record));
     if (decision.failure) return failNoRoute(gw, platformId, signal, decision.failure.detail);
-    const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, lifetimes);
+    const result = await commitDecision(
+      gw.redis,
+      subjectId,
+      signal.id,
+      version,
+      decision,
+      lifetimes,
+      workerId === null ? "" : seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, platformId),
+    );
     if (result.outcome === "written") return { decision, version: result.version };
     if (result.outcome === "decided_before") return result;
   }

@@ -33,7 +33,9 @@ export async function takenDecision(
  * Compare-and-set of the worker record, together with the memo of the decision that produced it.
  * KEYS: record, decision memo, then the ledger's keys. ARGV: expected version, new record JSON
  * ('' = unchanged), decision JSON, memo lifetime ms, record lifetime ms (0 = for good; set on the
- * record and ledger whenever the record is written, so onboarding again keeps them). Replies {1, version} when written, {2, version, json} when the signal
+ * record and ledger whenever the record is written, so onboarding again keeps them), the worker
+ * id sealed under the current master key (field `wid`: what a master-key rotation re-derives the
+ * subject id from). Replies {1, version} when written, {2, version, json} when the signal
  * was decided before (the memo wins), {0, version} when the record changed since it was read.
  */
 const COMMIT = new Script(`
@@ -44,6 +46,7 @@ if v ~= tonumber(ARGV[1]) then return {0, v} end
 if ARGV[2] ~= '' then
   v = v + 1
   redis.call('HSET', KEYS[1], 'json', ARGV[2], 'v', v)
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'wid', ARGV[6]) end
   for i = 3, #KEYS do
     if ARGV[5] == '0' then redis.call('PERSIST', KEYS[i]) else redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
   end
@@ -71,6 +74,7 @@ export async function commitDecision(
   expectedVersion: number,
   decision: Decision,
   lifetimes: { decisionMs: number; offboardedRecordMs: number },
+  sealedWorkerId = "",
 ): Promise<CommitResult> {
   const reply = (await COMMIT.run(
     redis,
@@ -88,6 +92,7 @@ export async function commitDecision(
       lifetimes.decisionMs,
       // An offboarded worker's record is kept only as long as late signals and follow-up need it.
       decision.record && !decision.record.active ? lifetimes.offboardedRecordMs : 0,
+      sealedWorkerId,
     ],
   )) as [number, number, string?];
   if (reply[0] === 0) return { outcome: "conflict" };

@@ -3,6 +3,7 @@ import type { GatewayConfig } from "@gigbridge/schemas";
 import { recordRunningConfig } from "../cli/config-check.js";
 import { createGateway, type Gateway, settleWithin } from "../core/context.js";
 import type { Logger } from "../core/logger.js";
+import type { MasterKey } from "../core/master-key.js";
 import { createApp, createProbeApp } from "../http/app.js";
 import { routeModules } from "../http/routes.js";
 import { type LocalRedis, startLocalRedis } from "./local-redis.js";
@@ -12,6 +13,9 @@ import { type BackgroundWorker, startWorkers } from "./workers.js";
 export interface RunOptions {
   config: GatewayConfig;
   masterKey: Buffer;
+  masterKeyId?: string;
+  /** Previous master keys, read while a rotation runs. */
+  previousMasterKeys?: readonly MasterKey[];
   /** Redis to use; without it a local redis-server is started with data in `dataDir`. */
   redisUrl?: string;
   dataDir?: string;
@@ -50,6 +54,8 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     config: options.config,
     redisUrl,
     masterKey: options.masterKey,
+    ...(options.masterKeyId ? { masterKeyId: options.masterKeyId } : {}),
+    ...(options.previousMasterKeys ? { previousMasterKeys: options.previousMasterKeys } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

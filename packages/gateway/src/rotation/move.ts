@@ -112,7 +112,7 @@ export async function moveSubject(gw: Gateway, workerId: string, from: string, t
     moved,
     record.get("v") ?? "0",
     seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, parsed.platformId),
-    ttl > 0 ? ttl : 0,
+    Math.max(ttl, 0),
     balance,
     ...entries,
   ]);
@@ -157,7 +157,7 @@ export async function moveDecision(
   await MOVE_DECISION_WRITE.run(
     gw.redis,
     [workerKeys.decision(to, signalId)],
-    [renamed(json, from, to), memo.get("v") ?? "0", ttl > 0 ? ttl : 0],
+    [renamed(json, from, to), memo.get("v") ?? "0", Math.max(ttl, 0)],
   );
   await gw.redis.del(source);
   return true;

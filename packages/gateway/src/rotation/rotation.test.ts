@@ -56,8 +56,8 @@ describe("gigbridge rotate-master-key", () => {
     return res?.status === 200 ? ((await res.json()) as { balance: number; total: number }) : undefined;
   };
   const taskIds = async () => {
-    const res = await g?.call("GET", "/v1/tasks?limit=100", { key: testKeys.district });
-    return ((await res?.json()) as { items: { id: string; subjectId?: string }[] }).items;
+    const res = await (g as GatewayUnderTest).call("GET", "/v1/tasks?limit=100", { key: testKeys.district });
+    return ((await res.json()) as { items: { id: string; subjectId?: string }[] }).items;
   };
   const recordSubjects = async () => {
     const client = redis.client();
@@ -188,17 +188,12 @@ describe("gigbridge rotate-master-key", () => {
     expect(() => new Webhook(secret).verify(delivered.body, headers)).not.toThrow();
     // Audited: started, resumed and finished.
     const audit = await client.xrange("gb:{ops}:audit", "-", "+");
-    const outcomes = audit
-      .map(([, fields]) =>
-        Object.fromEntries(
-          fields.reduce<string[][]>(
-            (acc, v, j) => (j % 2 ? acc : [...acc, [v, fields[j + 1] as string]]),
-            [],
-          ),
-        ),
-      )
-      .filter((e) => e.action === "master_key.rotate")
-      .map((e) => e.outcome);
+    const outcomes: string[] = [];
+    for (const [, fields] of audit) {
+      const entry = new Map<string, string>();
+      for (let j = 0; j + 1 < fields.length; j += 2) entry.set(fields[j] as string, fields[j + 1] as string);
+      if (entry.get("action") === "master_key.rotate") outcomes.push(entry.get("outcome") as string);
+    }
     expect(outcomes).toEqual(expect.arrayContaining(["started", "resumed", "finished"]));
     client.disconnect();
   });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Every public workspace package is publishable: `npm publish --dry-run` passes, and its tarball
-// holds what package.json points at (bin, main, types, exports), its README and CHANGELOG, and
-// source maps only with their sources (embedded, or shipped beside them). Run after `npm run build`.
+// holds what package.json points at (bin, main, types, exports) and its README, source maps ship
+// only with their sources (embedded, or beside them), and the package has a CHANGELOG.md.
+// Run after `npm run build`.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
@@ -39,7 +40,12 @@ for (const pkg of workspaces) {
     const path = join(pkg.location, bin);
     if (!readFileSync(path, "utf8").startsWith("#!")) problems.push(`bin ${bin} has no #! line`);
   }
-  for (const doc of ["README.md", "CHANGELOG.md"]) if (!files.has(doc)) problems.push(`${doc} is missing`);
+  if (!files.has("README.md")) problems.push("README.md is not in the tarball");
+  try {
+    readFileSync(join(pkg.location, "CHANGELOG.md"), "utf8");
+  } catch {
+    problems.push("CHANGELOG.md is missing (npx changeset version writes it)");
+  }
 
   for (const file of files) {
     if (!file.endsWith(".map")) continue;

@@ -198,4 +198,20 @@ describe("gigbridge init, config check, serve + work from its output", () => {
     expect(diff.output).toContain("org street: changed by this file");
     expect(diff.output).toContain("org street-2: added at run time, not in this file");
   });
+
+  it("rotate-master-key moves the data to a new key from the env file's key ring, and says when it is done", async () => {
+    const generated = envFile(join(dir, "gigbridge.env"));
+    const env = { ...process.env, ...generated, REDIS_URL: redis.url, LOG_LEVEL: "warn" };
+    const alone = await run(["rotate-master-key"], env);
+    expect(alone.code).toBe(2);
+    expect(alone.output).toContain("holds one key");
+    const ring = `k2:${Buffer.alloc(32, 9).toString("base64")},${generated.GIGBRIDGE_MASTER_KEY}`;
+    const rotated = await run(["rotate-master-key", "--operator", "alice"], {
+      ...env,
+      GIGBRIDGE_MASTER_KEY: ring,
+    });
+    expect(rotated.code, rotated.output).toBe(0);
+    expect(rotated.output).toContain("pass done");
+    expect(rotated.output).toContain("nothing needs the previous key(s) k1 any more");
+  });
 });

@@ -33,6 +33,8 @@ export interface RotationProgress {
   resealed: number;
   /** Records from before sealed worker ids whose worker id is unknown: moved when the worker's next signal arrives. */
   unmigratable: number;
+  /** Workers with records under both ids, made by a process without the old key: the old record is kept. */
+  conflicts: number;
   startedAt: string;
   finishedAt?: string;
 }
@@ -85,7 +87,9 @@ async function migrateRecord(gw: Gateway, key: string, progress: RotationProgres
   }
   const to = subjectIdOf(gw.masterKey, record.platformId, workerId);
   if (to !== from) {
-    if (await moveSubject(gw, workerId, from, to)) progress.moved++;
+    const outcome = await moveSubject(gw, workerId, from, to);
+    if (outcome === "moved") progress.moved++;
+    if (outcome === "conflict") progress.conflicts++;
   } else if (opened === null || opened.keyIndex !== 0) {
     // Already under its current id, but the worker id is sealed under an old key (or not at all).
     await gw.redis.hset(key, "wid", seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, record.platformId));
@@ -150,6 +154,7 @@ export async function rotateMasterKey(gw: Gateway, options: RotateOptions): Prom
     moved: 0,
     resealed: 0,
     unmigratable: 0,
+    conflicts: 0,
     startedAt: new Date(gw.now()).toISOString(),
   };
   if (!saved) {
@@ -195,7 +200,7 @@ export async function rotateMasterKey(gw: Gateway, options: RotateOptions): Prom
     outcome: "finished",
     target: gw.masterKeyId,
     count: progress.moved + progress.resealed,
-    detail: `moved ${progress.moved}, resealed ${progress.resealed}, unmigratable ${progress.unmigratable}`,
+    detail: `moved ${progress.moved}, resealed ${progress.resealed}, unmigratable ${progress.unmigratable}, conflicts ${progress.conflicts}`,
   });
   return progress;
 }

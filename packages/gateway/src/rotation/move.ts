@@ -9,8 +9,10 @@ import type { WorkerRecord } from "../rules/decision.js";
  * Moving a worker's data from the subject id an old master key derived (S) to the one the current
  * key derives (T). S and T have different hash tags, so the move is a sequence of steps, each
  * idempotent, that a crash at any point and a rerun (or a concurrent signal) brings to the end:
- * read S; write T only if T has no record yet; move station membership; delete S and leave a
- * `moved` marker at S (for the decisions and tasks that still name S).
+ * read S; write T only if T has no record yet (marking it `from` S); move station membership;
+ * delete S and leave a `moved` marker at S (for the decisions and tasks that still name S).
+ * A T that exists without coming from S was made by a process that did not know the old key:
+ * then S is left alone (nothing is lost) and the move reports a conflict.
  */
 
 /** String: the subject id S moved to; kept as long as decisions and tasks may still name S. */
@@ -35,12 +37,16 @@ return {
 `);
 
 // KEYS: record, ledger, ledger order, balance (of T). ARGV: json, v, wid, ttl ms (0 = none), balance
-// ('' = none), then (activity id, entry json, order score) triples. Writes nothing if T has a record.
+// ('' = none), S, then (activity id, entry json, order score) triples. Writes nothing if T has a
+// record: replies 1 written, 0 copied from S before, -1 T was made otherwise (a conflict).
 const WRITE = new Script(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'json', ARGV[1], 'v', ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HGET', KEYS[1], 'from') == ARGV[6] then return 0 end
+  return -1
+end
+redis.call('HSET', KEYS[1], 'json', ARGV[1], 'v', ARGV[2], 'from', ARGV[6])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'wid', ARGV[3]) end
-for i = 6, #ARGV, 3 do
+for i = 7, #ARGV, 3 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   redis.call('ZADD', KEYS[3], ARGV[i + 2], ARGV[i])
 end
@@ -87,10 +93,15 @@ function markerLifetime(gw: Gateway): number {
 
 /**
  * Moves the record, ledger and station membership of worker `workerId` from subject `from` to
- * subject `to`, sealing the worker id under the current key. Returns false when `from` has no
- * record (nothing to move, or moved already).
+ * subject `to`, sealing the worker id under the current key. `none` when `from` has no record
+ * (nothing to move, or moved already); `conflict` when `to` was made without it (see above).
  */
-export async function moveSubject(gw: Gateway, workerId: string, from: string, to: string): Promise<boolean> {
+export async function moveSubject(
+  gw: Gateway,
+  workerId: string,
+  from: string,
+  to: string,
+): Promise<"moved" | "none" | "conflict"> {
   const [recordFlat, ledgerFlat, orderFlat, balance, ttl] = (await READ.run(
     gw.redis,
     subjectKeys(from),
@@ -98,7 +109,7 @@ export async function moveSubject(gw: Gateway, workerId: string, from: string, t
   )) as [string[], string[], string[], string, number];
   const record = pairs(recordFlat);
   const json = record.get("json");
-  if (json === undefined) return false;
+  if (json === undefined) return "none";
   const moved = renamed(json, from, to);
   const parsed = JSON.parse(moved) as WorkerRecord;
   const ledger = pairs(ledgerFlat);
@@ -108,14 +119,24 @@ export async function moveSubject(gw: Gateway, workerId: string, from: string, t
     const entry = ledger.get(activityId);
     if (entry !== undefined) entries.push(activityId, renamed(entry, from, to), orderFlat[i + 1] as string);
   }
-  await WRITE.run(gw.redis, subjectKeys(to), [
-    moved,
-    record.get("v") ?? "0",
-    seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, parsed.platformId),
-    Math.max(ttl, 0),
-    balance,
-    ...entries,
-  ]);
+  const written = Number(
+    await WRITE.run(gw.redis, subjectKeys(to), [
+      moved,
+      record.get("v") ?? "0",
+      seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, parsed.platformId),
+      Math.max(ttl, 0),
+      balance,
+      from,
+      ...entries,
+    ]),
+  );
+  if (written === -1) {
+    gw.logger.warn(
+      { platformId: parsed.platformId },
+      "master-key rotation: a worker has records under its old and new subject ids; the old one is kept",
+    );
+    return "conflict";
+  }
   if (parsed.stationId) {
     await STATION.run(
       gw.redis,
@@ -127,7 +148,7 @@ export async function moveSubject(gw: Gateway, workerId: string, from: string, t
     );
   }
   await RETIRE.run(gw.redis, [...subjectKeys(from), movedKey(from)], [to, markerLifetime(gw)]);
-  return true;
+  return "moved";
 }
 
 // KEYS: decision of S, decision of T. ARGV: S, T. Copies the memo (with its lifetime) unless T has one, then deletes S's.

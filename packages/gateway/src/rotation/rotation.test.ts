@@ -198,6 +198,38 @@ describe("gigbridge rotate-master-key", () => {
     client.disconnect();
   });
 
+  it("keeps the old record, and reports a conflict, when a process without the old key made a new one", async () => {
+    const own = await RedisServer.start();
+    try {
+      let gw = await startGatewayOn(own.url, { masterKey: keyA, masterKeyId: "a" });
+      const post = (signals: unknown[]) =>
+        gw.call("POST", "/v1/signals/batch", { key: testKeys.platform, body: { signals } });
+      expect((await post([member(0)])).status).toBe(202);
+      const client = own.client();
+      const old = `gb:{w:${subjectIdOf(keyA, PLATFORM, "w_0")}}:record`;
+      await waitFor(async () => (await client.exists(old)) === 1, { description: "the record under A" });
+      await gw.close();
+      // Started with key B only, by mistake: the worker gets a second, fresh record.
+      gw = await startGatewayOn(own.url, { masterKey: keyB, masterKeyId: "b" });
+      expect((await post([{ ...member(0), id: "mem-again" }])).status).toBe(202);
+      const newRecord = `gb:{w:${subjectIdOf(keyB, PLATFORM, "w_0")}}:record`;
+      await waitFor(async () => (await client.exists(newRecord)) === 1, { description: "a record under B" });
+      await gw.close();
+      gw = await startGatewayOn(own.url, {
+        masterKey: keyB,
+        masterKeyId: "b",
+        previousMasterKeys: [{ id: "a", key: keyA }],
+      });
+      const done = await rotateMasterKey(gw.running.gw, { operator: "test" });
+      expect(done.conflicts).toBe(1);
+      expect(await client.exists(old)).toBe(1);
+      client.disconnect();
+      await gw.close();
+    } finally {
+      await own.destroy();
+    }
+  });
+
   it("reads the key ring: current first, ids required with more than one key", () => {
     const a = keyA.toString("base64");
     const b = keyB.toString("hex");

@@ -1,2 +1,2 @@
 /** Sent in `User-Agent`; a test keeps it equal to package.json's version. */
-export const VERSION = "0.1.0";
+export const VERSION = "0.2.0";

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { ConfigError, loadConfig } from "../config/load.js";
 import type { Gateway } from "../core/context.js";
-import { DEV_MASTER_KEY, parseMasterKey } from "../core/master-key.js";
+import { DEV_MASTER_KEY, parseMasterKeyRing } from "../core/master-key.js";
 import { startDemoReceiver } from "../runtime/demo-receiver.js";
 import { RedisNotInstalledError } from "../runtime/local-redis.js";
 
@@ -19,6 +19,9 @@ Commands:
                print a new API key once (stored hashed in Redis)
   keys list    id, principal, created, last used of each key (never the key)
   keys revoke <id>   refuse a key from now on, in every gateway process
+  init <dir>   write a production configuration, its credentials and a master key
+  config check <file>  validate a configuration; with REDIS_URL, compare it with what runs
+  rotate-master-key    move all data to the current master key (see --help)
   ops          operator console commands (see \`gigbridge ops --help\`)
 
 Options for start/serve/work:
@@ -37,7 +40,8 @@ Environment: REDIS_URL (required by serve and work; without it, start runs a
 local redis-server with data in .data/redis): redis://[:password@]host:port for
 one Redis, redis+cluster://[user:password@]host:port,host:port,... for a Redis
 Cluster (any reachable nodes; rediss:// and rediss+cluster:// for TLS).
-GIGBRIDGE_MASTER_KEY (base64 or hex, 32+ bytes).
+GIGBRIDGE_MASTER_KEY: <id>:<key> (base64 or hex, 32+ bytes), current key first;
+previous keys follow, comma-separated, while a rotation runs.
 Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) and the other
 standard OTEL_* variables to export spans for intake, processing and delivery.`;
 
@@ -57,6 +61,12 @@ async function main(argv: string[]): Promise<number> {
       const { keysCommand } = await import("./keys.js");
       return keysCommand(rest);
     }
+    case "init":
+      return (await import("./init.js")).initCommand(rest);
+    case "config":
+      return (await import("../config/check.js")).configCommand(rest);
+    case "rotate-master-key":
+      return (await import("./rotate.js")).rotateCommand(rest);
     case "ops": {
       const { opsCommand } = await import("./ops.js");
       return opsCommand(rest);
@@ -154,10 +164,13 @@ async function run(args: string[], roles: { http: boolean; workers: boolean }): 
   const stopTracing = await startTracing();
   // A person runs --dev at a terminal: readable lines. Anything else (production, a log shipper) gets JSON.
   const logger = values.dev ? await (await import("../core/logger.js")).createDevLogger() : undefined;
+  const ring = parseMasterKeyRing(masterKeyText);
   const running = await runGateway({
     ...(logger ? { logger } : {}),
     config,
-    masterKey: parseMasterKey(masterKeyText),
+    masterKey: ring.current.key,
+    masterKeyId: ring.current.id,
+    previousMasterKeys: ring.previous,
     ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
     dataDir: values["data-dir"] ?? process.env.GIGBRIDGE_DATA_DIR ?? ".data/redis",
     ...roles,

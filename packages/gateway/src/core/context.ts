@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Credentials, configuredPrincipals } from "./credentials.js";
 import { type QueueKey, queues } from "./keys.js";
 import { createLogger, type Logger } from "./logger.js";
+import { type MasterKey, UNNAMED_KEY_ID } from "./master-key.js";
 import { Metrics } from "./metrics.js";
 import { OrgDirectory } from "./orgs.js";
 import { QuietLog } from "./quiet-log.js";
@@ -21,7 +22,11 @@ export interface Gateway {
   readonly redis: RedisClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The current master key: everything new is derived from or sealed with it. */
   readonly masterKey: Buffer;
+  readonly masterKeyId: string;
+  /** Keys a master-key rotation still reads (`GIGBRIDGE_MASTER_KEY` after the current one). */
+  readonly previousMasterKeys: readonly MasterKey[];
   readonly orgs: OrgDirectory;
   readonly credentials: Credentials;
   /** Where background errors go: one line per outage or repeated error, not one per occurrence. */
@@ -41,6 +46,8 @@ export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
   masterKey: Buffer;
+  masterKeyId?: string;
+  previousMasterKeys?: readonly MasterKey[];
   logger?: Logger;
   now?: () => number;
 }
@@ -67,6 +74,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics: new Metrics(),
     quietLog,
     masterKey: options.masterKey,
+    masterKeyId: options.masterKeyId ?? UNNAMED_KEY_ID,
+    previousMasterKeys: options.previousMasterKeys ?? [],
     orgs: new OrgDirectory(options.config.orgs, redis),
     credentials: new Credentials(configuredPrincipals(options.config), redis, {
       revoked: new Set(options.config.revokedKeyHashes),

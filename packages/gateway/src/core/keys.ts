@@ -23,6 +23,8 @@ export const keys = {
   /** Organizations added at run time by operators, merged over the configured tree. */
   orgs: "gb:{orgs}:all",
   orgsVersion: "gb:{orgs}:version",
+  /** What the last gateway process to start was configured with (`gigbridge config check` compares). */
+  runningConfig: "gb:config:running",
 } as const;
 
 /** BullMQ queue names and their hash-tagged prefixes (one slot per queue on a cluster). */

@@ -2,14 +2,18 @@ import type { GatewayConfig } from "@gigbridge/schemas";
 import type { Job, Worker, WorkerOptions } from "bullmq";
 import type { RedisClient } from "./redis.js";
 
-/** A started BullMQ worker as the runtime sees it: a name, readiness for /readyz, and one close. */
-export interface WorkerHandle<W extends Worker = Worker> {
+/** Anything that runs in the background of a process (queue workers, the retention sweeper). */
+export interface BackgroundWorker {
   readonly name: string;
-  readonly worker: W;
   ready(): boolean;
   close(): Promise<void>;
   /** Stops at once: jobs in flight are left to the stalled-job check of another worker (after a deadline, or with Redis down). */
   forceClose(): void;
+}
+
+/** A started BullMQ worker as the runtime sees it: a name, readiness for /readyz, and one close. */
+export interface WorkerHandle<W extends Worker = Worker> extends BackgroundWorker {
+  readonly worker: W;
 }
 
 /** Wraps a worker and its own connection: ready while running and not closing; close is idempotent. */

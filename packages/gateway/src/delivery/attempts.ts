@@ -10,8 +10,6 @@ import type { AttemptOutcome } from "./send.js";
 /** Attempts kept per endpoint (newest) and per message (oldest are dropped first). */
 export const ENDPOINT_ATTEMPTS_KEPT = 1000;
 export const MESSAGE_ATTEMPTS_KEPT = 50;
-/** Attempt logs expire this long after their last write. */
-export const ATTEMPT_LOG_TTL_MS = 30 * 24 * 3_600_000;
 
 /** One delivery attempt, as the org and operators read it. */
 export interface Attempt {
@@ -39,10 +37,10 @@ export async function recordAttempt(gw: Gateway, orgId: string, attempt: Attempt
       .multi()
       .lpush(endpointKey, entry)
       .ltrim(endpointKey, 0, ENDPOINT_ATTEMPTS_KEPT - 1)
-      .pexpire(endpointKey, ATTEMPT_LOG_TTL_MS)
+      .pexpire(endpointKey, gw.config.retention.attempts)
       .rpush(messageKey, entry)
       .ltrim(messageKey, -MESSAGE_ATTEMPTS_KEPT, -1)
-      .pexpire(messageKey, ATTEMPT_LOG_TTL_MS),
+      .pexpire(messageKey, gw.config.retention.attempts),
   );
 }
 
@@ -111,7 +109,8 @@ export async function settleAttempt(
       JSON.stringify(attempt),
       ENDPOINT_ATTEMPTS_KEPT,
       MESSAGE_ATTEMPTS_KEPT,
-      ATTEMPT_LOG_TTL_MS,
+      // Attempt logs expire this long after their last write.
+      gw.config.retention.attempts,
       settle.health,
       settle.now,
       settle.disableAfterMs,

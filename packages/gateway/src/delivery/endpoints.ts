@@ -85,13 +85,70 @@ return 1
 `);
 
 const boxes = new WeakMap<Buffer, SecretBox>();
-function box(gw: Gateway): SecretBox {
-  let found = boxes.get(gw.masterKey);
+function boxOf(masterKey: Buffer): SecretBox {
+  let found = boxes.get(masterKey);
   if (!found) {
-    found = new SecretBox(gw.masterKey);
-    boxes.set(gw.masterKey, found);
+    found = new SecretBox(masterKey);
+    boxes.set(masterKey, found);
   }
   return found;
+}
+function box(gw: Gateway): SecretBox {
+  return boxOf(gw.masterKey);
+}
+
+/**
+ * Opens a sealed secret with the current master key or, during a rotation, a previous one.
+ * Returns the secret and whether the current key sealed it.
+ */
+function unsealSecret(gw: Gateway, sealed: string, context: string): { secret: string; current: boolean } {
+  try {
+    return { secret: box(gw).decrypt(sealed, context), current: true };
+  } catch (error) {
+    for (const previous of gw.previousMasterKeys) {
+      try {
+        return { secret: boxOf(previous.key).decrypt(sealed, context), current: false };
+      } catch {
+        // Not this one either.
+      }
+    }
+    throw error;
+  }
+}
+
+/**
+ * Seals every secret of the org's API endpoints that an older master key sealed under the current
+ * one (`gigbridge rotate-master-key`). Returns how many secrets were sealed again.
+ */
+export async function resealEndpointSecrets(gw: Gateway, orgId: string): Promise<number> {
+  let count = 0;
+  for (const stored of await readStored(gw, orgId)) {
+    const context = `${orgId}/${stored.id}`;
+    if (stored.secrets.every((s) => unsealSecret(gw, s.sealed, context).current)) continue;
+    let here = 0;
+    await modify(gw, orgId, stored.id, (current) => {
+      // Runs again when the endpoint changed meanwhile: count the last run only.
+      here = 0;
+      return {
+        ...current,
+        secrets: current.secrets.map((s) => {
+          const opened = unsealSecret(gw, s.sealed, context);
+          if (opened.current) return s;
+          here++;
+          return { ...s, sealed: box(gw).encrypt(opened.secret, context) };
+        }),
+      };
+    }).then(
+      () => {
+        count += here;
+      },
+      (error: unknown) => {
+        // Deleted meanwhile: nothing left to seal.
+        if (!(error instanceof EndpointNotFoundError)) throw error;
+      },
+    );
+  }
+  return count;
 }
 
 function publicView(stored: StoredEndpoint): Endpoint {
@@ -187,7 +244,7 @@ export async function signingSecrets(gw: Gateway, endpoint: Endpoint, now = gw.n
   return found.stored.secrets
     .filter((secret) => secret.expiresAt === undefined || secret.expiresAt > now)
     .sort((a, b) => b.createdAt - a.createdAt)
-    .map((secret) => box(gw).decrypt(secret.sealed, `${endpoint.orgId}/${endpoint.id}`));
+    .map((secret) => unsealSecret(gw, secret.sealed, `${endpoint.orgId}/${endpoint.id}`).secret);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Job } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { keys } from "../core/keys.js";
 import { Script } from "../core/script.js";
-import { ATTEMPT_LOG_TTL_MS } from "../delivery/attempts.js";
+
 import { deliveryKeys } from "../delivery/keys.js";
 import type { DeliveryJobData } from "../delivery/outbox.js";
 import { type SignalJob, signalJobId } from "../ingest/intake.js";
@@ -232,7 +232,7 @@ export const eraseDeliveries: ErasureStep = async (gw, traces, counts) => {
       await ERASE_ATTEMPTS.run(
         gw.redis,
         [deliveryKeys.erasedMessages(orgId), ...logs],
-        [ERASED, ATTEMPT_LOG_TTL_MS, ...messages],
+        [ERASED, gw.config.retention.attempts, ...messages],
       ),
     );
   }

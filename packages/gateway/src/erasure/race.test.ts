@@ -195,7 +195,15 @@ describe("erasure while a signal is being processed", () => {
         updatedAt: "2099-01-01T00:00:00Z",
       },
     };
-    const result = await commitDecision(gw.redis, subjectId, "cas-1", 0, decision, 60_000);
+    const result = await commitDecision(
+      gw.redis,
+      subjectId,
+      "cas-1",
+      0,
+      decision,
+      { decisionMs: 60_000, offboardedRecordMs: 0 },
+      "",
+    );
     expect(result).toEqual({ outcome: "erased" });
     expect(await gw.redis.exists(workerKeys.record(subjectId), workerKeys.decision(subjectId, "cas-1"))).toBe(
       0,

@@ -10,6 +10,7 @@ import { GatewayError, ValidationError } from "../core/errors.js";
 import { securitySchemes } from "./auth.js";
 import { docsRoutes } from "./docs.js";
 import type { AppEnv } from "./env.js";
+import { forwarded } from "./forwarded.js";
 import { healthRoutes, type Readiness } from "./health.js";
 import { readStrictJson } from "./json-body.js";
 import { metricsRoutes } from "./metrics.js";
@@ -32,6 +33,8 @@ export interface AppOptions {
   pages?: PageModule[];
   /** Read at each `/metrics` scrape: the stages' state kept in Redis (endpoint health). */
   onScrape?: () => Promise<void>;
+  /** True once shutdown began: /readyz answers 503 and responses close their connection. */
+  draining?: () => boolean;
 }
 
 /** At most this many failing fields are listed; a 100,000-item batch of junk would otherwise answer 21 MB. */
@@ -67,8 +70,11 @@ export function routesApp(): OpenAPIHono<AppEnv> {
  */
 export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = routesApp();
+  const draining = options.draining ?? (() => false);
   app.use(requestId({ headerName: "x-request-id" }));
+  app.use(forwarded(gw.config.http.trustedProxies));
   app.use(observe(gw));
+  app.use(closeWhileDraining(draining));
   app.use(
     methodNotAllowed({
       app,
@@ -131,7 +137,7 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
     });
   }
   app.route("/", metricsRoutes(gw, options.readiness, options.onScrape));
-  app.route("/", healthRoutes(gw, options.readiness ?? (() => [])));
+  app.route("/", healthRoutes(gw, options.readiness ?? (() => []), draining));
 
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
@@ -154,16 +160,29 @@ export function createProbeApp(
   gw: Gateway,
   readiness: () => Readiness[],
   onScrape?: () => Promise<void>,
+  draining: () => boolean = () => false,
 ): OpenAPIHono<AppEnv> {
   const app = routesApp();
   app.use(requestId({ headerName: "x-request-id" }));
+  app.use(closeWhileDraining(draining));
   app.route("/", metricsRoutes(gw, readiness, onScrape));
-  app.route("/", healthRoutes(gw, readiness));
+  app.route("/", healthRoutes(gw, readiness, draining));
   app.notFound((c) =>
     problemResponse(c, new GatewayError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );
   app.onError((error, c) => problemResponse(c, error));
   return app;
+}
+
+/**
+ * While shutting down, each response closes its keep-alive connection, so clients reconnect
+ * through the load balancer to a process that is staying.
+ */
+function closeWhileDraining(draining: () => boolean): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (draining()) c.res.headers.set("connection", "close");
+  };
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -264,6 +283,7 @@ function observe(gw: Gateway): MiddlewareHandler<AppEnv> {
     c.res.headers.set("x-request-id", c.get("requestId"));
     const entry = {
       requestId: c.get("requestId"),
+      ip: c.get("client")?.ip,
       method: c.req.method,
       route,
       status: c.res.status,

@@ -13,12 +13,16 @@ export interface Readiness {
 /**
  * `/healthz`: the process is alive. `/readyz`: Redis answers within a second
  * and every started worker is running; load balancers stop sending traffic
- * while it is 503 and resume by themselves when Redis is back.
+ * while it is 503 and resume by themselves when Redis is back. From the start
+ * of a shutdown it is 503 `shutting_down` for good.
  */
-export function healthRoutes(gw: Gateway, checks: () => Readiness[]) {
+export function healthRoutes(gw: Gateway, checks: () => Readiness[], draining: () => boolean = () => false) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readyRoute, async (c) => {
+    // Shutting down: tell the load balancer first, while requests are still served.
+    if (draining())
+      return c.json({ status: "shutting_down" as const, redis: "up" as const, workers: [] }, 503);
     const { ok, redis, workers } = await readiness(gw, checks());
     const body = { redis: redis ? ("up" as const) : ("down" as const), workers };
     return ok
@@ -52,7 +56,7 @@ const healthRoute = createRoute({
 
 const readinessSchema = z
   .object({
-    status: z.enum(["ready", "unavailable"]),
+    status: z.enum(["ready", "unavailable", "shutting_down"]),
     redis: z
       .enum(["up", "down"])
       .describe("Whether Redis (every master, on a cluster) answered within a second."),

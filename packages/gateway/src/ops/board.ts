@@ -189,7 +189,8 @@ function boardAuth(gw: Gateway): MiddlewareHandler<AppEnv> {
         sameSite: "Strict",
         path: BOARD_PATH,
         maxAge: SESSION_SECONDS,
-        secure: url.protocol === "https:" || c.req.header("x-forwarded-proto") === "https",
+        // Behind a trusted TLS-terminating proxy the client's scheme is in X-Forwarded-Proto (see http/forwarded.ts).
+        secure: url.protocol === "https:" || c.get("client")?.proto === "https",
       });
       url.searchParams.delete("token");
       return c.redirect(url.pathname + url.search, 303);
@@ -215,7 +216,7 @@ function sameOrigin(c: Context): boolean {
   const origin = c.req.header("origin");
   if (!origin) return false;
   try {
-    return new URL(origin).host === c.req.header("host");
+    return new URL(origin).host === (c.get("client")?.host ?? c.req.header("host"));
   } catch {
     return false;
   }

@@ -5,12 +5,14 @@ import { keys, signalJobId } from "../core/keys.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { routingTableOf } from "../core/org-table.js";
 import { Script } from "../core/script.js";
+import { seal, WORKER_ID_PURPOSE } from "../core/seal.js";
 import type { TraceContext } from "../core/tracing.js";
 import { eraseSubject } from "../erasure/erase.js";
 import { erasureSteps } from "../erasure/personal-data.js";
 import { type ErasedSignalJob, isErasedJob } from "../erasure/scrub.js";
 import { enterSignal, indexDecision, isErased } from "../erasure/tombstone.js";
 import type { SignalJob } from "../ingest/intake.js";
+import { adoptFromPreviousKeys } from "../rotation/move.js";
 import { decide, workerIdOf } from "../rules/decide.js";
 import type { Decision, RuleContext, WorkerRecord } from "../rules/decision.js";
 import { eventId } from "../rules/ids.js";
@@ -77,6 +79,10 @@ export async function processSignal(
     decision = decide(signal, null, await ruleContext(gw, platformId, "", signal, null));
     if (decision.failure) await failNoRoute(gw, platformId, signal, decision.failure.detail);
   } else {
+    // During a master-key rotation the worker's data may still sit under its old subject id.
+    if (gw.previousMasterKeys.length > 0 && workerId !== null) {
+      await adoptFromPreviousKeys(gw, platformId, workerId, subjectId, signal.id);
+    }
     // Erasure is final: the tombstone is read where the signal joins the worker's index, and again in
     // the commit. The signal leaves the platform's index of waiting signals at the same time: an erasure
     // reads both indexes after it set the tombstone, so it finds the signal in one or the signal finds it.
@@ -175,12 +181,24 @@ async function decideOnce(
   subjectId: string,
   signal: Signal,
 ): Promise<{ decision: Decision; version: number }> {
-  const memoTtl = gw.config.ingest.idempotencyWindow;
+  const workerId = workerIdOf(signal);
+  const lifetimes = {
+    decisionMs: gw.config.retention.decisions ?? gw.config.ingest.idempotencyWindow,
+    offboardedRecordMs: gw.config.retention.offboardedRecords,
+  };
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const { record, version } = await loadRecord(gw.redis, subjectId);
     const decision = decide(signal, record, await ruleContext(gw, platformId, subjectId, signal, record));
     if (decision.failure) return failNoRoute(gw, platformId, signal, decision.failure.detail);
-    const result = await commitDecision(gw.redis, subjectId, signal.id, version, decision, memoTtl);
+    const result = await commitDecision(
+      gw.redis,
+      subjectId,
+      signal.id,
+      version,
+      decision,
+      lifetimes,
+      workerId === null ? "" : seal(gw.masterKey, WORKER_ID_PURPOSE, workerId, platformId),
+    );
     if (result.outcome === "written") return { decision, version: result.version };
     if (result.outcome === "decided_before") return result;
     if (result.outcome === "erased") throw new Erased();

@@ -32,16 +32,18 @@ export async function takenDecision(
 
 /**
  * Compare-and-set of the worker record, together with the memo of the decision that produced it.
- * KEYS: record, decision memo, erasure tombstone. ARGV: expected version, new record JSON ('' =
- * unchanged), decision JSON, memo lifetime ms. Replies {1, version} when written, {2, version,
- * json} when the signal was decided before (the memo wins), {0, version} when the record changed
- * since it was read, {3} when the worker was erased (final: nothing is written, ever).
+ * KEYS: record, decision memo, erasure tombstone, then the ledger's keys. ARGV: expected version,
+ * new record JSON ('' = unchanged), decision JSON, memo lifetime ms, record lifetime ms (0 = for
+ * good; set on the record and ledger whenever the record is written, so onboarding again keeps
+ * them), the worker id sealed under the current master key (field `wid`: what a master-key rotation
+ * re-derives the subject id from). Replies {1, version} when written, {2, version, json} when the
+ * signal was decided before (the memo wins), {0, version} when the record changed since it was
+ * read, {3} when the worker was erased (final: nothing is written, ever).
  *
  * The rules merged the signal's facts into the record at the expected version (newest
  * `occurredAt` wins, `mergeSignal`); the version check makes that merge part of this one atomic
  * step, so two processes can never interleave and let an older fact overwrite a newer one. The
- * erasure check comes after the memo check and before the version check, under the same
- * `{w:<subject>}` tag.
+ * erasure check comes first, under the same `{w:<subject>}` tag.
  */
 const COMMIT = new Script(`
 if redis.call('EXISTS', KEYS[3]) == 1 then return {3} end
@@ -52,6 +54,11 @@ if v ~= tonumber(ARGV[1]) then return {0, v} end
 if ARGV[2] ~= '' then
   v = v + 1
   redis.call('HSET', KEYS[1], 'json', ARGV[2], 'v', v)
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'wid', ARGV[6]) end
+  for i = 4, #KEYS do
+    if ARGV[5] == '0' then redis.call('PERSIST', KEYS[i]) else redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+  end
+  if ARGV[5] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 end
 redis.call('HSET', KEYS[2], 'json', ARGV[3], 'v', v)
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -75,7 +82,8 @@ export async function commitDecision(
   signalId: string,
   expectedVersion: number,
   decision: Decision,
-  memoTtlMs: number,
+  lifetimes: { decisionMs: number; offboardedRecordMs: number },
+  sealedWorkerId = "",
 ): Promise<CommitResult> {
   const reply = (await COMMIT.run(
     redis,
@@ -83,12 +91,18 @@ export async function commitDecision(
       workerKeys.record(subjectId),
       workerKeys.decision(subjectId, signalId),
       erasureKeys.tombstone(subjectId),
+      workerKeys.ledger(subjectId),
+      workerKeys.ledgerOrder(subjectId),
+      workerKeys.balance(subjectId),
     ],
     [
       expectedVersion,
       decision.record ? JSON.stringify(decision.record) : "",
       JSON.stringify(decision),
-      memoTtlMs,
+      lifetimes.decisionMs,
+      // An offboarded worker's record is kept only as long as late signals and follow-up need it.
+      decision.record && !decision.record.active ? lifetimes.offboardedRecordMs : 0,
+      sealedWorkerId,
     ],
   )) as [number, number, string?];
   if (reply[0] === 0) return { outcome: "conflict" };

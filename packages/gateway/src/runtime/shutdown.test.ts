@@ -51,3 +51,30 @@ describe("graceful shutdown", () => {
     await t.redis.destroy();
   });
 });
+
+describe("shutdown behind a load balancer", () => {
+  it("turns /readyz to 503 first, keeps serving for http.shutdownDelay, then drains and stops", async () => {
+    const t = await startTestGateway({ workers: false, config: { http: { shutdownDelay: 3000 } } });
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    let closed = false;
+    const closing = t.running.close().then(() => {
+      closed = true;
+    });
+    // At once: the balancer's probe fails, and the response closes its connection.
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "shutting_down" });
+    expect(ready.headers.get("connection")).toBe("close");
+    // Traffic already on its way is still served while the balancer catches up.
+    const sent = await t.call("POST", "/v1/signals", {
+      key: testKeys.platform,
+      body: { ...signalExamples["worker.onboarded"], id: "during-drain-1" },
+    });
+    expect(sent.status).toBe(202);
+    expect(closed).toBe(false);
+    // After the delay the listener closes.
+    await closing;
+    await expect(fetch(`${t.url}/healthz`)).rejects.toThrow();
+    await t.redis.destroy();
+  });
+});

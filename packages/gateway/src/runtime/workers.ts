@@ -1,21 +1,19 @@
 import type { Gateway } from "../core/context.js";
+import type { BackgroundWorker } from "../core/worker-handle.js";
 import { startDeliveryWorker } from "../delivery/worker.js";
 import { startErasureWorker } from "../erasure/worker.js";
-import type { Readiness } from "../http/health.js";
 import { startReplayWorker } from "../ops/replays.js";
 import { startSignalWorker } from "../processing/worker.js";
 import { startOverdueWorker } from "../tasks/overdue.js";
+import { startRetentionSweeper } from "../tasks/retention.js";
 
-/** A background consumer the runtime starts, reports on and stops. */
-export interface BackgroundWorker extends Readiness {
-  close(): Promise<void>;
-  forceClose(): void;
-}
+export type { BackgroundWorker };
 
 /**
  * Starts every queue consumer of the pipeline in this process, in the order
  * data flows: processing (signals to tasks), overdue checks, delivery,
- * operators' bulk replays, and platforms' erasures.
+ * operators' bulk replays and platforms' erasures; then the sweeper that removes finished tasks past
+ * retention.
  */
 export async function startWorkers(gw: Gateway): Promise<BackgroundWorker[]> {
   return [
@@ -24,5 +22,6 @@ export async function startWorkers(gw: Gateway): Promise<BackgroundWorker[]> {
     startDeliveryWorker(gw),
     startReplayWorker(gw),
     startErasureWorker(gw),
+    startRetentionSweeper(gw),
   ];
 }

@@ -3,6 +3,7 @@ import { type GatewayConfigInput, gatewayConfigSchema } from "@gigbridge/schemas
 import { RedisServer } from "@gigbridge/testkit";
 import { hashKey } from "../core/credentials.js";
 import { createLogger, type Logger } from "../core/logger.js";
+import type { MasterKey } from "../core/master-key.js";
 import { type RunningGateway, runGateway } from "../runtime/start.js";
 
 /** Keys of the test tenant set, in the clear (the config holds only their hashes). */
@@ -60,6 +61,8 @@ export function testConfig(overrides: Partial<GatewayConfigInput> = {}): Gateway
       { name: "operator", role: "operator", tokenHash: hashKey(testKeys.operator) },
     ],
     delivery: { allowNetworks: ["loopback"] },
+    // No load balancer watches a test gateway's /readyz: stop at once.
+    http: { shutdownDelay: 0 },
     ...overrides,
   };
 }
@@ -90,6 +93,11 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** How long shutdown waits for each queue worker. */
   workerCloseMs?: number;
+  /** The master key; a random one by default (give the same one to read another gateway's data). */
+  masterKey?: Buffer;
+  masterKeyId?: string;
+  /** Previous master keys, as during a rotation. */
+  previousMasterKeys?: MasterKey[];
 }
 
 /** A real gateway (HTTP and, unless turned off, workers) on a free port against its own redis-server. */
@@ -118,7 +126,9 @@ export async function startGatewayOn(
 ): Promise<GatewayUnderTest> {
   const running = await runGateway({
     config: gatewayConfigSchema.parse(testConfig(options.config)),
-    masterKey: randomBytes(32),
+    masterKey: options.masterKey ?? randomBytes(32),
+    ...(options.masterKeyId ? { masterKeyId: options.masterKeyId } : {}),
+    ...(options.previousMasterKeys ? { previousMasterKeys: options.previousMasterKeys } : {}),
     redisUrl,
     http: true,
     workers: options.workers ?? true,

@@ -267,6 +267,17 @@ describe("gatewayConfigSchema", () => {
       (c: GatewayConfigInput) => (c.delivery = { timeout: 99 }),
       "/delivery/timeout",
     ],
+    [
+      "a trusted proxy that is not an address or range",
+      (c: GatewayConfigInput) =>
+        (c.http = { trustedProxies: ["10.0.0.0/8", "fd00::/8", "::1", "10.0.0.0/33"] }),
+      "/http/trustedProxies/3",
+    ],
+    [
+      "a trusted proxy given by name",
+      (c: GatewayConfigInput) => (c.http = { trustedProxies: ["lb.internal"] }),
+      "/http/trustedProxies/0",
+    ],
   ])("rejects %s", (_name, change, pointer) => {
     const input = minimal();
     change(input);

@@ -302,6 +302,65 @@ const recoverySchema = z
   })
   .prefault({})
   .describe("How fast work held by a crashed process is taken over; defaults recover within 10 s.");
+const retentionSchema = z
+  .strictObject({
+    tasks: durationSchema
+      .default(365 * DAY)
+      .describe(
+        "How long a completed or cancelled task is kept after it finished; open and acknowledged tasks are never removed.",
+      ),
+    attempts: durationSchema
+      .default(30 * DAY)
+      .describe("How long a delivery attempt log is kept after its last attempt."),
+    decisions: durationSchema
+      .optional()
+      .describe(
+        "How long the decision taken for a signal is kept, so a retry or replay repeats it; `ingest.idempotencyWindow` by default.",
+      ),
+    offboardedRecords: durationSchema
+      .default(90 * DAY)
+      .describe(
+        "How long an offboarded worker's record (and points ledger) is kept for late signals and follow-up; onboarding again keeps it for good.",
+      ),
+    sweepEvery: durationSchema
+      .default(HOUR)
+      .describe("How often a `work` process removes finished tasks past `tasks`."),
+  })
+  .prefault({})
+  .describe("How long finished things are kept. The operator audit log has its own `audit.retention`.");
+
+const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+/** An IP address, or a CIDR range: an address, `/` and a prefix length that fits it. */
+const ipOrCidr = z
+  .string()
+  .refine(
+    (text) => {
+      const [address, bits, ...more] = text.split("/");
+      if (more.length > 0 || !ipAddress.safeParse(address).success) return false;
+      if (bits === undefined) return true;
+      const max = (address as string).includes(":") ? 128 : 32;
+      return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+    },
+    { message: "must be an IP address or a CIDR range such as 10.0.0.0/8" },
+  )
+  .meta({ description: "An IP address or CIDR range (IPv4 or IPv6)." });
+
+const httpSchema = z
+  .strictObject({
+    trustedProxies: z
+      .array(ipOrCidr)
+      .default([])
+      .describe(
+        "Addresses (IP or CIDR) of load balancers whose `X-Forwarded-For`, `-Proto` and `-Host` headers are believed; none by default, so the headers are ignored.",
+      ),
+    shutdownDelay: durationSchema
+      .default(5 * SECOND)
+      .describe(
+        "On SIGTERM, how long `/readyz` answers 503 while requests are still served, so load balancers stop sending new ones before the listener closes.",
+      ),
+  })
+  .prefault({})
+  .describe("HTTP serving behind load balancers.");
 
 function duplicates<T>(values: readonly T[]): Set<T> {
   const seen = new Set<T>();
@@ -342,6 +401,8 @@ export const gatewayConfigSchema = z
     audit: auditSchema,
     console: consoleSchema,
     recovery: recoverySchema,
+    http: httpSchema,
+    retention: retentionSchema,
   })
   .superRefine((config, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });

@@ -1,7 +1,7 @@
 import { type Job, Worker } from "bullmq";
 import type { Gateway } from "../core/context.js";
 import { queues } from "../core/keys.js";
-import { type WorkerHandle, workerHandle } from "../core/worker-handle.js";
+import { recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import type { ErasureCounts } from "./erase.js";
 import { type ErasureJob, runErasure } from "./erasures.js";
 
@@ -14,9 +14,9 @@ export function startErasureWorker(gw: Gateway, options: { concurrency?: number 
   const worker = new Worker<ErasureJob, ErasureCounts>(
     name,
     (job: Job<ErasureJob, ErasureCounts>) => runErasure(gw, job.data),
-    { connection, prefix, concurrency: options.concurrency ?? 4 },
+    { connection, prefix, ...recoveryOptions(gw.config), concurrency: options.concurrency ?? 4 },
   );
-  worker.on("error", (error) => gw.logger.warn({ err: error }, "erasure worker error"));
+  worker.on("error", (error) => gw.quietLog.error("erasure worker", error));
   worker.on("failed", (job, error) =>
     gw.logger.warn({ erasureId: job?.data.erasureId, err: error }, "erasure attempt failed; retried"),
   );

@@ -70,7 +70,10 @@ export function docsRoutes() {
     c.header("x-content-type-options", "nosniff");
   };
   app.use("/docs", headers);
-  app.use("/docs/*", headers, compress());
+  // Only the files are compressed, and only on GET: compressing an error answer that an outer
+  // middleware then rewrites (405, 404) sent a gzip header over a plain body.
+  const gzip = compress();
+  app.use("/docs/assets/*", headers, (c, next) => (c.req.method === "GET" ? gzip(c, next) : next()));
   app.openapi(docsRoute, (c) => c.html(page, 200));
   app.openapi(assetRoute, (c) => {
     const asset = assets[c.req.valid("param").file];

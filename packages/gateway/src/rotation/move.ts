@@ -2,6 +2,7 @@ import type { Gateway } from "../core/context.js";
 import { subjectIdOf } from "../core/master-key.js";
 import { Script } from "../core/script.js";
 import { seal, WORKER_ID_PURPOSE } from "../core/seal.js";
+import { erasureKeys } from "../erasure/keys.js";
 import { stationKeys, workerKeys } from "../processing/keys.js";
 import type { WorkerRecord } from "../rules/decision.js";
 
@@ -146,6 +147,13 @@ export async function moveSubject(
       ],
       [from, to],
     );
+  }
+  // Erasure's indexes name everything the worker's data touched: they move with it, so an erasure
+  // asked for under the new subject still finds the signals, tasks, messages and stations of the old one.
+  for (const index of [erasureKeys.signals, erasureKeys.tasks, erasureKeys.messages, erasureKeys.stations]) {
+    const members = await gw.redis.smembers(index(from));
+    if (members.length > 0) await gw.redis.sadd(index(to), ...members);
+    await gw.redis.del(index(from));
   }
   await RETIRE.run(gw.redis, [...subjectKeys(from), movedKey(from)], [to, markerLifetime(gw)]);
   return "moved";

@@ -169,8 +169,9 @@ describe("gigbridge rotate-master-key", () => {
         id: "after-rotation",
         type: "appeal.raised",
         occurredAt: "2026-11-03T10:00:00+08:00",
+        // A worker the records do not know: the appeal is routed by its own region, the district's.
         data: {
-          workerId: "w_0",
+          workerId: "w_new",
           category: "wages",
           urgency: "normal",
           summary: "Late pay",

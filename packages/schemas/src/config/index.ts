@@ -392,7 +392,7 @@ export const gatewayConfigSchema = z
       .array(sha256Hash)
       .default([])
       .describe(
-        "Hashes of keys and operator tokens that must no longer work (a leaked key listed in `keyHashes` or `tokenHash`, or one made with `gigbridge keys create`); refused by every gateway process.",
+        "Hashes of keys and operator tokens that must no longer work (a leaked key listed in `keyHashes` or `tokenHash`, or one made with `gigbridge keys create`); every gateway process refuses them.",
       ),
     deadlines: deadlinesSchema,
     retry: retrySchema,

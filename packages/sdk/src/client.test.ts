@@ -718,3 +718,43 @@ describe("workers.erase and erasures.get", () => {
     expect(calls).toBe(2);
   });
 });
+
+describe("tasks.list", () => {
+  it("iterates every task of the org page by page, following nextCursor, with the filters on each page", async () => {
+    const task = (n: number) => ({ id: `tsk_${n}`, kind: "follow_up_appeal", status: "open" });
+    const seen: URL[] = [];
+    server.use(
+      http.get(`${baseUrl}/v1/tasks`, ({ request }) => {
+        const url = new URL(request.url);
+        seen.push(url);
+        const cursor = url.searchParams.get("cursor");
+        if (cursor === null) return HttpResponse.json({ items: [task(1), task(2)], nextCursor: "c1" });
+        if (cursor === "c1") return HttpResponse.json({ items: [task(3)], nextCursor: "c2" });
+        return HttpResponse.json({ items: [], nextCursor: null });
+      }),
+    );
+    const ids: string[] = [];
+    for await (const t of client().tasks.list({ status: "open", pageSize: 2 })) ids.push(t.id);
+    expect(ids).toEqual(["tsk_1", "tsk_2", "tsk_3"]);
+    expect(seen.map((u) => u.searchParams.get("cursor"))).toEqual([null, "c1", "c2"]);
+    for (const url of seen) {
+      expect(url.searchParams.get("status")).toBe("open");
+      expect(url.searchParams.get("limit")).toBe("2");
+    }
+  });
+
+  it("asks for the next page only when the loop gets there", async () => {
+    let requests = 0;
+    server.use(
+      http.get(`${baseUrl}/v1/tasks`, () => {
+        requests += 1;
+        return HttpResponse.json({ items: [{ id: `tsk_${requests}` }], nextCursor: `c${requests}` });
+      }),
+    );
+    for await (const t of client().tasks.list()) {
+      expect(t.id).toBe("tsk_1");
+      break;
+    }
+    expect(requests).toBe(1);
+  });
+});

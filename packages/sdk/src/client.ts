@@ -6,6 +6,9 @@ import {
   type SignalStatus,
   type SignalType,
   signalSchema,
+  type Task,
+  type TaskKind,
+  type TaskStatus,
   validationErrors,
   workerIdSchema,
 } from "@gigbridge/schemas";
@@ -19,10 +22,18 @@ import {
   QueueFullError,
   ValidationError,
 } from "./errors.js";
+import { eachItem, type Page, pageQuery } from "./pages.js";
 import { buildResources, type Resources, type SendOptions, type SendResult } from "./resources.js";
 import type { Spool, SpoolOptions } from "./spool.js";
 import { type FetchLike, type RetryEvent, Transport } from "./transport.js";
 import { uuidv7 } from "./uuid.js";
+
+/** Filters of `client.tasks.list`, and how many tasks each page request asks for (the gateway's limit applies). */
+export interface TaskListQuery {
+  status?: TaskStatus;
+  kind?: TaskKind;
+  pageSize?: number;
+}
 
 export interface GigBridgeOptions {
   /** The platform's API key. */
@@ -126,6 +137,11 @@ export class GigBridge extends Emitter<GigBridgeEvents> {
   readonly signals: { get(id: string): Promise<SignalStatus> };
   /** `client.erasures.get(id)`: the progress of an erasure this platform asked for (`client.workers.erase`). */
   readonly erasures: { get(id: string): Promise<Erasure> };
+  /**
+   * `for await (const task of client.tasks.list({ status: "open" }))`: with an organization key, every
+   * task of the organization and the organizations below it, oldest first, page after page.
+   */
+  readonly tasks: { list(query?: TaskListQuery): AsyncGenerator<Task> };
 
   private readonly transport: Transport;
   private spool: Spool | undefined;
@@ -222,6 +238,19 @@ export class GigBridge extends Emitter<GigBridgeEvents> {
             `/v1/erasures/${encodeURIComponent(id)}`,
             undefined,
             this.shutdown.signal,
+          ),
+        ),
+    };
+    this.tasks = {
+      list: (query = {}) =>
+        eachItem((cursor) =>
+          this.track(
+            this.transport.request<Page<Task>>(
+              "GET",
+              `/v1/tasks${pageQuery({ status: query.status, kind: query.kind, limit: query.pageSize }, cursor)}`,
+              undefined,
+              this.shutdown.signal,
+            ),
           ),
         ),
     };

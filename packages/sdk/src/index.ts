@@ -19,6 +19,7 @@ export {
   type GigBridgeEvents,
   type GigBridgeOptions,
   type SignalRequest,
+  type TaskListQuery,
 } from "./client.js";
 export {
   AuthenticationError,
@@ -43,6 +44,7 @@ export {
   type WebhookFailureReason,
   WebhookVerificationError,
 } from "./errors.js";
+export { eachItem, type Page } from "./pages.js";
 export type {
   Resources,
   SendOptions,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { eachItem } from "@gigbridge/sdk";
 import type {
   AuditEntry,
   EndpointAttempts,
@@ -158,21 +159,14 @@ function api(values: Values): Api {
   return { url, token };
 }
 
-/** Every item of a list, page after page, following `nextCursor` (the API's one paging convention). */
-export async function* eachItem<T>(
-  target: Api,
-  path: string,
-  query = new URLSearchParams(),
-): AsyncGenerator<T> {
-  let cursor: string | null = null;
-  do {
-    const page: URLSearchParams = new URLSearchParams(query);
+/** Every item of a list, page after page, with the SDK's iterator (the API's one paging convention). */
+export function eachItemOf<T>(target: Api, path: string, query = new URLSearchParams()): AsyncGenerator<T> {
+  return eachItem((cursor) => {
+    const page = new URLSearchParams(query);
     page.set("limit", "200");
     if (cursor) page.set("cursor", cursor);
-    const body: { items: T[]; nextCursor: string | null } = await call(target, "GET", `${path}?${page}`);
-    yield* body.items;
-    cursor = body.nextCursor;
-  } while (cursor);
+    return call<{ items: T[]; nextCursor: string | null }>(target, "GET", `${path}?${page}`);
+  });
 }
 
 async function call<T>(target: Api, method: string, path: string, body?: unknown): Promise<T> {
@@ -585,7 +579,7 @@ async function orgs(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new CliError(`unknown orgs command "${positionals[0]}"`, EXIT.usage);
   type OrgRow = { id: string; kind: string; parent: string | null; regions: string[]; source: string };
   const list = { items: [] as OrgRow[] };
-  for await (const org of eachItem<OrgRow>(target, "/v1/ops/orgs")) list.items.push(org);
+  for await (const org of eachItemOf<OrgRow>(target, "/v1/ops/orgs")) list.items.push(org);
   print(values, list, () =>
     table(
       ["ID", "KIND", "PARENT", "REGIONS", "SOURCE"],

@@ -108,6 +108,12 @@ describe("gigbridge ops (the built binary against a running gateway)", () => {
       const added = await gigbridge(["ops", "orgs", "add", org], env);
       expect(added.code).toBe(0);
       routed.add("310115");
+      // The listing reads every page of /v1/ops/orgs through the SDK's list iterator.
+      const listed = await gigbridge(["ops", "orgs", "--json"], env);
+      expect(listed.code).toBe(0);
+      expect((JSON.parse(listed.stdout) as { items: { id: string }[] }).items.map((o) => o.id)).toContain(
+        "pudong",
+      );
 
       const dry = await gigbridge(["ops", "replay", "--reason", "no_route", "--dry-run", "--json"], env);
       expect(dry.code).toBe(0);

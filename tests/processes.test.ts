@@ -116,6 +116,11 @@ describe("gigbridge serve + gigbridge work", () => {
     const newKey = created.output().match(/^gb_pk_\S+$/m)?.[0] ?? "";
     expect(newKey).toMatch(/^gb_pk_/);
     expect(created.output()).toContain("shown only now");
+    // A platform that is in no configuration gets no key: it would authenticate a principal nothing routes.
+    const unknown = gigbridge(["keys", "create", "--platform", "nope"], env);
+    expect(await exit(unknown.child)).toBe(2);
+    expect(unknown.output()).toContain("no platform nope");
+    expect(unknown.output()).not.toMatch(/gb_pk_/);
 
     const sent = await fetch(`${apiUrl}/v1/signals`, {
       method: "POST",

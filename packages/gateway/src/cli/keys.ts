@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { type GatewayConfig, gatewayConfigSchema, parseDuration } from "@gigbridge/schemas";
+import { readRunningDirectory } from "../config/check.js";
 import { loadConfig } from "../config/load.js";
 import {
   type CredentialInfo,
@@ -19,7 +20,8 @@ import { appendAuditTo } from "../ops/audit.js";
  */
 
 export const keysUsage = `Usage: gigbridge keys <command> (needs REDIS_URL)
-  create --platform <id> | --org <id> [--expires-in <duration>]
+  create --platform <id> | --org <id> [--expires-in <duration>] [--config <file>]
+                     refused for a platform or org that is in no configuration
                      print a new API key once (stored hashed in Redis)
   list [--platform <id>] [--org <id>] [--config <file>] [--json]
                      id, principal, created, expires, last used, revoked; never the key
@@ -51,13 +53,18 @@ export async function keysCommand(args: string[]): Promise<number> {
     if (action === "create") {
       const { values } = parseArgs({
         args: rest,
-        options: { platform: { type: "string" }, org: { type: "string" }, "expires-in": { type: "string" } },
+        options: {
+          platform: { type: "string" },
+          org: { type: "string" },
+          "expires-in": { type: "string" },
+          config: { type: "string" },
+        },
       });
       if ((!values.platform && !values.org) || (values.platform && values.org)) throw usage(keysUsage);
       const principal: Principal = values.platform
         ? { kind: "platform", id: values.platform }
         : { kind: "org", id: values.org as string };
-      return await createCredential(principal, values["expires-in"], false);
+      return await createCredential(principal, values["expires-in"], false, values.config);
     }
     if (action === "list") return await listCredentials(rest, ["platform", "org"]);
     if (action === "revoke") return await revokeCredential(rest, ["platform", "org"]);
@@ -157,10 +164,36 @@ function subject(principal: Principal): string {
     : `${principal.kind} ${principal.id}`;
 }
 
+/**
+ * Refuses a key for a platform or org that exists nowhere: not in the configuration file given,
+ * nor in the configuration the running gateways recorded, nor among the orgs added at run time.
+ * Such a key would authenticate a principal no route knows.
+ */
+async function checkKnown(redis: RedisClient, principal: Principal, config: GatewayConfig | undefined) {
+  if (principal.kind === "operator") return;
+  const directory = await readRunningDirectory(redis);
+  const known =
+    principal.kind === "platform"
+      ? new Set([...(config?.platforms ?? []).map((p) => p.id), ...(directory.running?.platforms ?? [])])
+      : new Set([
+          ...(config?.orgs ?? []).map((o) => o.id),
+          ...Object.keys(directory.running?.orgs ?? {}),
+          ...directory.addedOrgs.keys(),
+        ]);
+  if (known.has(principal.id)) return;
+  const where = config
+    ? "the configuration file or the running gateways"
+    : directory.running
+      ? "the running gateways' configuration (pass --config <file> to use another)"
+      : "any configuration: no gateway has started on this Redis yet (pass --config <file>)";
+  throw new KeysCliError(`no ${principal.kind} ${principal.id} in ${where}; no key was made`, 2);
+}
+
 async function createCredential(
   principal: Principal,
   expiresIn: string | undefined,
   json: boolean,
+  configPath?: string | undefined,
 ): Promise<number> {
   let expiresAt: Date | undefined;
   if (expiresIn !== undefined) {
@@ -168,8 +201,11 @@ async function createCredential(
     if (!ms) throw new KeysCliError("--expires-in: a duration such as 30m, 12h or 90d", 2);
     expiresAt = new Date(Date.now() + ms);
   }
-  const config = await configFrom(undefined).catch(() => undefined);
+  const config = configPath
+    ? await configFrom(configPath)
+    : await configFrom(undefined).catch(() => undefined);
   return withRedis(async (redis) => {
+    await checkKnown(redis, principal, config);
     const created = await Credentials.issue(redis, principal, expiresAt ? { expiresAt } : {});
     await appendAuditTo(redis, retentionOf(config), {
       operator: cliOperator(),

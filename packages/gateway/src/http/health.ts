@@ -21,8 +21,7 @@ export function healthRoutes(gw: Gateway, checks: () => Readiness[], draining: (
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readyRoute, async (c) => {
     // Shutting down: tell the load balancer first, while requests are still served.
-    if (draining())
-      return c.json({ status: "shutting_down" as const, redis: "up" as const, workers: [] }, 503);
+    if (draining()) return c.json({ status: "shutting_down" as const }, 503);
     const { ok, redis, workers } = await readiness(gw, checks());
     const body = { redis: redis ? ("up" as const) : ("down" as const), workers };
     return ok
@@ -59,10 +58,14 @@ const readinessSchema = z
     status: z.enum(["ready", "unavailable", "shutting_down"]),
     redis: z
       .enum(["up", "down"])
-      .describe("Whether Redis (every master, on a cluster) answered within a second."),
+      .optional()
+      .describe(
+        "Whether Redis (every master, on a cluster) answered within a second; absent while shutting down.",
+      ),
     workers: z
       .array(z.object({ name: z.string(), ready: z.boolean() }))
-      .describe("The queue workers this process runs, each running or not."),
+      .optional()
+      .describe("The queue workers this process runs, each running or not; absent while shutting down."),
   })
   .openapi("Readiness");
 

@@ -16,7 +16,8 @@ export default defineConfig({
   target: "node20",
   platform: "neutral",
   dts: true,
-  sourcemap: true,
+  // Left out: tsup's CommonJS chunks map to an absolute path of the build machine, which no user has.
+  sourcemap: false,
   splitting: true,
   treeshake: false,
   outDir: "dist",

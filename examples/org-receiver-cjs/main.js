@@ -1,7 +1,7 @@
 // An organization's system receiving GigBridge webhooks, in plain CommonJS JavaScript: the
 // shape of an older Express service or a NestJS app compiled to CommonJS.
 //
-//   PORT=8790 WEBHOOK_SECRET=whsec_... npm start -w @gigbridge/example-org-receiver-cjs
+//   PORT=8791 WEBHOOK_SECRET=whsec_... npm start -w @gigbridge/example-org-receiver-cjs
 //
 // WEBHOOK_SECRET defaults to the secret of ENDPOINT_ID (default ep-jianwai-demo) in
 // examples/dev/credentials.json.
@@ -15,7 +15,7 @@ const { webhookMiddleware } = require("@gigbridge/sdk/express");
 const credentials = JSON.parse(readFileSync(join(__dirname, "..", "dev", "credentials.json"), "utf8"));
 const secret =
   process.env.WEBHOOK_SECRET || credentials.endpointSecrets[process.env.ENDPOINT_ID || "ep-jianwai-demo"];
-const port = Number(process.env.PORT || 8790);
+const port = Number(process.env.PORT || 8791);
 // Deliveries are at least once: remember webhook ids to act on each message once.
 const seen = new Set();
 

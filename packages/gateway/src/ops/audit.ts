@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { UnavailableError } from "../core/errors.js";
 import type { RedisClient } from "../core/redis.js";
 import { Script } from "../core/script.js";
+import { opsKeys } from "./keys.js";
 import { type AuditEntry, type FailureFilter, failureFilterSchema } from "./schemas.js";
 
 /**
@@ -12,7 +13,7 @@ import { type AuditEntry, type FailureFilter, failureFilterSchema } from "./sche
  * without a sweeper; reads also hide entries past retention in case no one
  * has written for a while. An entry's time is its stream id's time.
  */
-export const auditKey = "gb:{ops}:audit";
+export const auditKey = opsKeys.audit;
 
 export interface AuditRecord {
   /** The operator's name, or the platform's id for a platform's own audited action (an erasure). */

@@ -7,6 +7,7 @@ import { queues } from "../core/keys.js";
 import { onFinalFailure, recoveryOptions, type WorkerHandle, workerHandle } from "../core/worker-handle.js";
 import { appendAudit } from "./audit.js";
 import { countFailedIds, countFailures, type Position, scanFailures } from "./failures.js";
+import { opsKeys } from "./keys.js";
 import type { FailureFilter, Replay } from "./schemas.js";
 import { type FailureSource, parseItemId } from "./sources.js";
 
@@ -30,7 +31,7 @@ export interface Operator {
   role: "viewer" | "operator";
 }
 
-const replayKey = (id: string) => `gb:{ops}:replay:${id}`;
+const replayKey = opsKeys.replay;
 /** Replay progress is kept this long after it was requested. */
 const REPLAY_STATE_TTL_MS = 30 * 24 * 3_600_000;
 /** Items replayed at once within a batch. */

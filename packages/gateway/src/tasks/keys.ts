@@ -7,7 +7,8 @@ function org(orgId: string): string {
 /**
  * Redis keys of the task store. A task lives under its org's hash tag with the org's indexes, so
  * creating it or moving it between states updates the hash and every index in one script.
- * Indexes are sorted sets of task ids scored by creation time (ms): all of the org's tasks, and
+ * Indexes are sorted sets of task ids scored by when the task entered the index (Redis TIME, in µs,
+ * so a task stored late never lands before a page already read): all of the org's tasks, and
  * by status, by kind, and by both, so every filter of `GET /v1/tasks` reads one index per org.
  */
 export const taskKeys = {

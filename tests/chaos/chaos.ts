@@ -4,14 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  ConnectionError,
-  GigBridge,
-  GigBridgeError,
-  RateLimitError,
-  ServerError,
-  TimeoutError,
-} from "@gigbridge/sdk";
 import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -131,62 +123,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   // Load: appeals (one task each, R5), sent in small batches with retries across the serve processes.
   const acknowledged = new Set<string>();
   let stopLoad = false;
-  const clients = new Map<string, GigBridge>();
-  const sdkClient = (url: string) => {
-    let client = clients.get(url);
-    if (!client) {
-      client = new GigBridge({
-        apiKey: platformKey,
-        baseUrl: url,
-        retry: { maxAttempts: 3 },
-        timeoutMs: 5_000,
-      });
-      clients.set(url, client);
-    }
-    return client;
-  };
   const load = (async () => {
     const pause = (options.durationMs * 10) / options.signals;
     for (let i = 0; i < options.signals && !stopLoad; i += 10) {
       await new Promise((done) => setTimeout(done, pause));
       const batch = Array.from({ length: Math.min(10, options.signals - i) }, (_, j) => ({
         id: `chaos-${i + j}`,
-        type: "appeal.raised" as const,
+        type: "appeal.raised",
         occurredAt: new Date().toISOString(),
         data: {
           workerId: `w-${i + j}`,
-          category: "wages" as const,
-          urgency: "normal" as const,
+          category: "wages",
+          urgency: "normal",
           summary: "x",
           regionCode: "110105001",
         },
       }));
-      // Sent as a platform sends: through the SDK, which retries what the gateway did not take (a process
-      // killed mid-request, Redis away); each try goes to the next serve process, as a load balancer would.
-      const pending = new Map(batch.map((s) => [s.id, s]));
-      for (let attempt = 0; pending.size > 0; attempt++) {
+      for (let attempt = 0; ; attempt++) {
         const urls = serveUrls();
-        const client = sdkClient(urls[attempt % urls.length] as string);
-        const sent = await Promise.allSettled([...pending.values()].map((signal) => client.send(signal)));
-        for (const [index, outcome] of sent.entries()) {
-          const signal = [...pending.values()][index];
-          if (!signal) continue;
-          if (outcome.status === "fulfilled") {
-            acknowledged.add(signal.id);
-            pending.delete(signal.id);
-          } else if (
-            outcome.reason instanceof GigBridgeError &&
-            outcome.status === "rejected" &&
-            !(outcome.reason instanceof ServerError) &&
-            !(outcome.reason instanceof ConnectionError) &&
-            !(outcome.reason instanceof TimeoutError) &&
-            !(outcome.reason instanceof RateLimitError)
-          ) {
-            problems.push(`signal ${signal.id} refused: ${outcome.reason.name}`);
-            pending.delete(signal.id);
-          }
+        const url = urls[attempt % urls.length];
+        const res = await fetch(`${url}/v1/signals/batch`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${platformKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ signals: batch }),
+        }).catch(() => undefined);
+        if (res?.status === 202) {
+          for (const s of batch) acknowledged.add(s.id);
+          break;
         }
-        if (pending.size > 0) await new Promise((done) => setTimeout(done, 100));
+        if (res && res.status < 500 && res.status !== 429) {
+          problems.push(`batch ${i} refused with ${res.status}`);
+          break;
+        }
+        await new Promise((done) => setTimeout(done, 100));
       }
     }
   })();
@@ -264,7 +233,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   })();
 
   await load;
-  await Promise.all([...clients.values()].map((client) => client.close({ timeoutMs: 1_000 })));
   stopChaos = true;
   await chaos;
   await Promise.all(pendingChecks);

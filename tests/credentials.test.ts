@@ -1,41 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join, resolve } from "node:path";
 import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exit, gigbridge, run } from "./support/cli.js";
 
-const root = resolve(import.meta.dirname, "..");
-const cli = join(root, "packages/gateway/dist/cli/main.js");
 const config = "examples/dev/config.json";
 const devOrgKey = "gb_ok_dev_jianwai_street_0123456789ab";
 const devViewer = "gb_op_dev_viewer_0123456789abcdef0123";
-
-function gigbridge(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-const exit = (child: ChildProcess) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise<number | null>((done) => child.once("exit", done));
-
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const call = gigbridge(args, env);
-  const code = await exit(call.child);
-  return { code, output: call.output() };
-}
 
 /** Two `serve` processes on one Redis; keys are made, listed and revoked with the CLI in between. */
 describe("key revocation across gateway processes", () => {

@@ -1,39 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const root = resolve(import.meta.dirname, "..");
-const cli = join(root, "packages/gateway/dist/cli/main.js");
-
-function gigbridge(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-const exit = (child: ChildProcess) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise<number | null>((done) => child.once("exit", done));
-
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const p = gigbridge(args, env);
-  const code = await exit(p.child);
-  return { code, output: p.output() };
-}
+import { exit, gigbridge, run } from "./support/cli.js";
 
 /** KEY=value lines of an env file, comments skipped. */
 function envFile(path: string): Record<string, string> {

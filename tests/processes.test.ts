@@ -1,33 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { join, resolve } from "node:path";
 import { freePort, RedisServer, waitFor } from "@gigbridge/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exit, gigbridge } from "./support/cli.js";
 
-const root = resolve(import.meta.dirname, "..");
-const cli = join(root, "packages/gateway/dist/cli/main.js");
 const orgKey = "gb_ok_dev_jianwai_street_0123456789ab";
-
-function gigbridge(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-const exit = (child: ChildProcess) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise<number | null>((done) => child.once("exit", done));
 
 /** The production layout: API processes and worker processes scaled apart, sharing one Redis. */
 describe("gigbridge serve + gigbridge work", () => {

@@ -5,9 +5,9 @@ import { Credentials, configuredPrincipals } from "../core/credentials.js";
 import { decodeCursor, encodeCursor, isString } from "../core/cursor.js";
 import { ForbiddenError, GatewayError, UnavailableError, ValidationError } from "../core/errors.js";
 import { routesApp } from "../http/app.js";
-import { securitySchemes } from "../http/auth.js";
 import { problemDoc } from "../http/problem.js";
 import { appendAudit } from "./audit.js";
+import { json, opsRefusals, opsSecurity, opsTags } from "./route-docs.js";
 import {
   createdCredentialSchema,
   credentialCreateSchema,
@@ -23,18 +23,9 @@ import {
  * The `/v1/ops/*` middleware of `opsRoutes` has checked the operator token.
  */
 
-const common = {
-  401: problemDoc("Missing or unknown operator token"),
-  403: problemDoc("Not an operator token, or the action needs the `operator` role"),
-  422: problemDoc("The request does not match the schema; `errors` lists each failing JSON Pointer"),
-  503: problemDoc("Redis is unavailable; nothing was changed; retry after Retry-After seconds"),
-};
-const security = [{ [securitySchemes.operator]: [] }];
-const tags = ["Operations"];
-const json = <T>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const common = opsRefusals;
+const security = opsSecurity;
+const tags = opsTags;
 
 const listRoute = createRoute({
   method: "get",

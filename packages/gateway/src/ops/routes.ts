@@ -10,7 +10,7 @@ import { findEndpoint } from "../delivery/endpoints.js";
 import { EndpointNotFoundError } from "../delivery/errors.js";
 import { enableEndpoint } from "../delivery/health.js";
 import { routesApp } from "../http/app.js";
-import { requireOperator, securitySchemes } from "../http/auth.js";
+import { requireOperator } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { problemDoc } from "../http/problem.js";
 import { endpointAttempts, messageAttempts } from "./attempts.js";
@@ -19,6 +19,7 @@ import { BOARD_PATH, queueBoardRoutes } from "./board.js";
 import { credentialRoutes } from "./credentials.js";
 import { getFailure, listFailures } from "./failures.js";
 import { getReplay, type Operator, requestReplay } from "./replays.js";
+import { json, opsRefusals, opsSecurity, opsTags } from "./route-docs.js";
 import {
   auditPageSchema,
   auditQuerySchema,
@@ -33,20 +34,11 @@ import {
   replaySchema,
 } from "./schemas.js";
 
-const common = {
-  401: problemDoc("Missing or unknown operator token"),
-  403: problemDoc("Not an operator token, or the action needs the `operator` role"),
-  422: problemDoc("The request does not match the schema; `errors` lists each failing JSON Pointer"),
-  503: problemDoc("Redis is unavailable; nothing was changed; retry after Retry-After seconds"),
-};
+const common = opsRefusals;
 
-const security = [{ [securitySchemes.operator]: [] }];
+const security = opsSecurity;
 const BOARD_BASIC = "operatorBasic";
-const tags = ["Operations"];
-const json = <T>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const tags = opsTags;
 
 const listFailuresRoute = createRoute({
   method: "get",

@@ -377,6 +377,11 @@ describe("console languages", () => {
 });
 
 describe("/docs", () => {
+  it("names the console in the OpenAPI document the gateway serves", async () => {
+    const doc = (await (await t.call("GET", "/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toContain("/console");
+  });
+
   it("loads Swagger UI from the gateway, not from a CDN", async () => {
     const page = await t.call("GET", "/docs");
     const html = await page.text();

@@ -88,6 +88,16 @@ export function createApp(gw: Gateway, options: AppOptions): OpenAPIHono<AppEnv>
   );
   // Pages (the console) take HTML form posts and answer in HTML: mounted before the JSON body checks.
   for (const module of options.pages ?? []) app.route("/", module(gw));
+  if (options.pages?.length) {
+    // The pages are HTML for people, not API: the document names their entry point only.
+    app.openAPIRegistry.registerPath({
+      method: "get",
+      path: "/console",
+      tags: ["Console"],
+      summary: "The web console for operators and organizations (HTML; sign in with a token or key)",
+      responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
+    });
+  }
   app.use(bodyChecks(gw.config.ingest.maxBodyBytes));
 
   for (const module of options.routes) app.route("/", module(gw));
